@@ -1,0 +1,60 @@
+/**
+ * DDL derived from the Drizzle schema, for adopting files that the original program wrote: those
+ * already hold some of our tables, so the generated `CREATE TABLE` migration cannot run on them.
+ * A test checks that a file adopted this way ends with the same columns and indexes as a fresh one.
+ */
+import { is, type SQL } from 'drizzle-orm';
+import { getTableConfig, SQLiteBaseInteger, SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { kanbanNotifySubs, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
+
+export const KANBAN_TABLES: readonly SQLiteTable[] = [tasks, taskLinks, taskComments, taskEvents, taskRuns, kanbanNotifySubs];
+
+export const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+
+function literal(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return `'${value.replace(/'/g, "''")}'`;
+  throw new Error(`The schema uses a default that adoption cannot render: ${String(value)}`);
+}
+
+export function columnDefinition(column: SQLiteColumn): string {
+  const parts = [quote(column.name), column.getSQLType()];
+  if (column.primary) {
+    parts.push(is(column, SQLiteBaseInteger) && column.autoIncrement ? 'PRIMARY KEY AUTOINCREMENT' : 'PRIMARY KEY');
+  }
+  if (column.default !== undefined) parts.push(`DEFAULT ${literal(column.default)}`);
+  if (column.notNull) parts.push('NOT NULL');
+  return parts.join(' ');
+}
+
+/** Whether `ALTER TABLE … ADD COLUMN` can add this column to a table that already has rows. */
+export function canAddColumn(column: SQLiteColumn): boolean {
+  return !column.primary && (!column.notNull || column.default !== undefined);
+}
+
+function indexColumnName(column: SQLiteColumn | SQL): string {
+  if (is(column, SQLiteColumn)) return quote(column.name);
+  throw new Error('The schema has an expression index, which adoption cannot render');
+}
+
+export function createTableSql(table: SQLiteTable): string {
+  const config = getTableConfig(table);
+  const definitions = config.columns.map(columnDefinition);
+  for (const key of config.primaryKeys) {
+    definitions.push(`PRIMARY KEY(${key.columns.map((c) => quote(c.name)).join(', ')})`);
+  }
+  return `CREATE TABLE ${quote(config.name)} (\n\t${definitions.join(',\n\t')}\n)`;
+}
+
+export function addColumnSql(table: SQLiteTable, column: SQLiteColumn): string {
+  return `ALTER TABLE ${quote(getTableConfig(table).name)} ADD COLUMN ${columnDefinition(column)}`;
+}
+
+/** `CREATE INDEX IF NOT EXISTS` for every index of `table`: an index that exists under its name is left alone. */
+export function createIndexesSql(table: SQLiteTable): string[] {
+  const config = getTableConfig(table);
+  return config.indexes.map(({ config: index }) => {
+    const columns = index.columns.map(indexColumnName);
+    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quote(index.name)} ON ${quote(config.name)} (${columns.join(', ')})`;
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The kanban schema, declared once. SQL names, types and defaults follow the files the original
+ * Python program writes (see the reference sheet), so both programs can share one `kanban.db`:
+ * no foreign keys and no CHECK constraints, because existing files could violate them.
+ */
+import { customType, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * JSON stored as TEXT. Reading is lenient like the Python program's `_json_or`: a value that other
+ * writers left malformed reads as null instead of making every listing of the board throw.
+ */
+const jsonText = <T>(name: string) =>
+  customType<{ data: T | null; driverData: string }>({
+    dataType: () => 'text',
+    toDriver: (value) => JSON.stringify(value),
+    fromDriver: (value) => parseJsonOrNull<T>(value),
+  })(name);
+
+function parseJsonOrNull<T>(value: string): T | null {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}
+
+export const TASK_STATUSES = ['triage', 'todo', 'ready', 'running', 'blocked', 'done', 'archived'] as const;
+export const RUN_OUTCOMES = [
+  'completed',
+  'blocked',
+  'crashed',
+  'timed_out',
+  'spawn_failed',
+  'gave_up',
+  'reclaimed',
+] as const;
+export const RUN_STATUSES = ['running', 'done', 'blocked', 'crashed', 'timed_out', 'failed', 'released'] as const;
+export const WORKSPACE_KINDS = ['scratch', 'worktree', 'dir'] as const;
+
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    body: text('body'),
+    assignee: text('assignee'),
+    status: text('status', { enum: TASK_STATUSES }).notNull(),
+    priority: integer('priority').default(0),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+    workspaceKind: text('workspace_kind', { enum: WORKSPACE_KINDS }).notNull().default('scratch'),
+    workspacePath: text('workspace_path'),
+    claimLock: text('claim_lock'),
+    claimExpires: integer('claim_expires'),
+    tenant: text('tenant'),
+    result: text('result'),
+    idempotencyKey: text('idempotency_key'),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    workerPid: integer('worker_pid'),
+    lastFailureError: text('last_failure_error'),
+    maxRuntimeSeconds: integer('max_runtime_seconds'),
+    lastHeartbeatAt: integer('last_heartbeat_at'),
+    currentRunId: integer('current_run_id'),
+    workflowTemplateId: text('workflow_template_id'),
+    currentStepKey: text('current_step_key'),
+    skills: jsonText<string[]>('skills'),
+    maxRetries: integer('max_retries'),
+  },
+  (t) => [
+    index('idx_tasks_assignee_status').on(t.assignee, t.status),
+    index('idx_tasks_status').on(t.status),
+    index('idx_tasks_tenant').on(t.tenant),
+    index('idx_tasks_idempotency').on(t.idempotencyKey),
+  ],
+);
+
+export const taskLinks = sqliteTable(
+  'task_links',
+  {
+    parentId: text('parent_id').notNull(),
+    childId: text('child_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.parentId, t.childId] }),
+    index('idx_links_child').on(t.childId),
+    index('idx_links_parent').on(t.parentId),
+  ],
+);
+
+export const taskComments = sqliteTable(
+  'task_comments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    author: text('author').notNull(),
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('idx_comments_task').on(t.taskId, t.createdAt)],
+);
+
+export const taskEvents = sqliteTable(
+  'task_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    runId: integer('run_id'),
+    kind: text('kind').notNull(),
+    payload: jsonText<Record<string, unknown>>('payload'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('idx_events_task').on(t.taskId, t.createdAt), index('idx_events_run').on(t.runId, t.id)],
+);
+
+export const taskRuns = sqliteTable(
+  'task_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    profile: text('profile'),
+    stepKey: text('step_key'),
+    status: text('status', { enum: RUN_STATUSES }).notNull(),
+    claimLock: text('claim_lock'),
+    claimExpires: integer('claim_expires'),
+    workerPid: integer('worker_pid'),
+    maxRuntimeSeconds: integer('max_runtime_seconds'),
+    lastHeartbeatAt: integer('last_heartbeat_at'),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at'),
+    outcome: text('outcome', { enum: RUN_OUTCOMES }),
+    summary: text('summary'),
+    metadata: jsonText<Record<string, unknown>>('metadata'),
+    error: text('error'),
+  },
+  (t) => [index('idx_runs_task').on(t.taskId, t.startedAt), index('idx_runs_status').on(t.status)],
+);
+
+export const kanbanNotifySubs = sqliteTable(
+  'kanban_notify_subs',
+  {
+    taskId: text('task_id').notNull(),
+    platform: text('platform').notNull(),
+    chatId: text('chat_id').notNull(),
+    threadId: text('thread_id').notNull().default(''),
+    userId: text('user_id'),
+    createdAt: integer('created_at').notNull(),
+    lastEventId: integer('last_event_id').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }),
+    index('idx_notify_task').on(t.taskId),
+  ],
+);
+
+export type Task = typeof tasks.$inferSelect;
+export type NewTask = typeof tasks.$inferInsert;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type TaskLink = typeof taskLinks.$inferSelect;
+export type Comment = typeof taskComments.$inferSelect;
+export type TaskEvent = typeof taskEvents.$inferSelect;
+export type Run = typeof taskRuns.$inferSelect;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type NotifySubscription = typeof kanbanNotifySubs.$inferSelect;

@@ -1,0 +1,83 @@
+/**
+ * One error class for everything this package refuses. `code` is the stable, documented part;
+ * the message is for people. Database failures keep the driver error as `cause`.
+ */
+export const KANBAN_ERROR_CODES = [
+  // opening and migrating a file
+  'NOT_A_DATABASE',
+  'NOT_A_FILE',
+  'FOLDER_MISSING',
+  'READ_ONLY',
+  'BUSY',
+  'SCHEMA_TOO_NEW',
+  'MIGRATION_MODIFIED',
+  'UNRECOGNISED_SCHEMA',
+  // boards and the repository
+  'INVALID_BOARD',
+  'BOARD_NOT_FOUND',
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'CYCLE',
+  'INVALID_TRANSITION',
+  'STALE_RUN',
+  'CLOSED',
+] as const;
+
+export type KanbanErrorCode = (typeof KANBAN_ERROR_CODES)[number];
+
+export class KanbanError extends Error {
+  override readonly name = 'KanbanError';
+  readonly code: KanbanErrorCode;
+
+  constructor(code: KanbanErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isKanbanError(error: unknown, code?: KanbanErrorCode): error is KanbanError {
+  return error instanceof KanbanError && (code === undefined || error.code === code);
+}
+
+/**
+ * The SQLite result code of a failure, found by walking the `cause` chain: drizzle wraps the
+ * driver's error (`DrizzleQueryError`), and libSQL reports codes such as `SQLITE_BUSY` or the
+ * extended `SQLITE_CONSTRAINT_PRIMARYKEY` on `code` / `extendedCode`. Returns the primary code.
+ */
+export function sqliteCode(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    const code = 'code' in current ? current.code : undefined;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return primaryCode(code);
+  }
+  return undefined;
+}
+
+function primaryCode(code: string): string {
+  const second = code.indexOf('_', 'SQLITE_'.length);
+  return second === -1 ? code : code.slice(0, second);
+}
+
+/** Turns the SQLite failures a person can act on into a `KanbanError`; anything else is returned as is. */
+export function classifyDatabaseError(error: unknown, path: string): unknown {
+  if (error instanceof KanbanError) return error;
+  switch (sqliteCode(error)) {
+    case 'SQLITE_NOTADB':
+      return new KanbanError('NOT_A_DATABASE', `${path} is not an SQLite database; move it aside or point to another file`, {
+        cause: error,
+      });
+    case 'SQLITE_READONLY':
+    case 'SQLITE_PERM':
+      return new KanbanError('READ_ONLY', `${path} cannot be written; check the permissions of the file and its folder`, {
+        cause: error,
+      });
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return new KanbanError('BUSY', `${path} stayed locked by another connection past the busy timeout; retry, or raise busyTimeoutMs`, {
+        cause: error,
+      });
+    default:
+      return error;
+  }
+}
