@@ -1,0 +1,145 @@
+/**
+ * Board files in the shapes the original Python program wrote, built from the facts of the reference
+ * sheet (`shared/reference/kanban-model.md`, "Older files in the wild").
+ */
+import { execScript } from './temp';
+
+const BASE_TASK_COLUMNS = [
+  'id TEXT PRIMARY KEY',
+  'title TEXT NOT NULL',
+  'body TEXT',
+  'assignee TEXT',
+  'status TEXT NOT NULL',
+  'priority INTEGER DEFAULT 0',
+  'created_by TEXT',
+  'created_at INTEGER NOT NULL',
+  'started_at INTEGER',
+  'completed_at INTEGER',
+  "workspace_kind TEXT NOT NULL DEFAULT 'scratch'",
+  'workspace_path TEXT',
+  'claim_lock TEXT',
+  'claim_expires INTEGER',
+  'tenant TEXT',
+  'result TEXT',
+  'idempotency_key TEXT',
+];
+const RUN_COLUMNS = ['worker_pid INTEGER', 'max_runtime_seconds INTEGER', 'last_heartbeat_at INTEGER'];
+const V5_TAIL = ['current_run_id INTEGER', 'workflow_template_id TEXT', 'current_step_key TEXT', 'skills TEXT', 'max_retries INTEGER'];
+
+export interface LegacyShape {
+  readonly name: string;
+  readonly taskColumns: readonly string[];
+  readonly eventsHaveRunId: boolean;
+  readonly hasRuns: boolean;
+  readonly hasNotify: boolean;
+  /** Statements of later Python versions that this layer must leave alone. */
+  readonly extra?: string;
+  /** The column holding the failure counter before adoption. */
+  readonly counter: 'spawn_failures' | 'consecutive_failures';
+}
+
+const EARLY_COUNTER = ['spawn_failures INTEGER NOT NULL DEFAULT 0', 'last_spawn_error TEXT'];
+const NEW_COUNTER = ['consecutive_failures INTEGER NOT NULL DEFAULT 0', 'last_failure_error TEXT'];
+
+export const LEGACY_SHAPES: readonly LegacyShape[] = [
+  {
+    name: '1 early: spawn_failures, no runs, no notify, no skills, events without run_id',
+    taskColumns: [...BASE_TASK_COLUMNS, ...EARLY_COUNTER, ...RUN_COLUMNS],
+    eventsHaveRunId: false,
+    hasRuns: false,
+    hasNotify: false,
+    counter: 'spawn_failures',
+  },
+  {
+    name: '2 renamed in place: consecutive_failures, no max_retries',
+    taskColumns: [...BASE_TASK_COLUMNS, ...NEW_COUNTER, ...RUN_COLUMNS, 'current_run_id INTEGER', 'skills TEXT'],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: false,
+    counter: 'consecutive_failures',
+  },
+  {
+    name: '3 both: old columns kept beside copied new ones',
+    taskColumns: [...BASE_TASK_COLUMNS, ...EARLY_COUNTER, ...RUN_COLUMNS, ...NEW_COUNTER, 'current_run_id INTEGER'],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: true,
+    counter: 'consecutive_failures',
+  },
+  {
+    name: '4 without max_retries, skills, run_id, task_runs and notify subs',
+    taskColumns: [...BASE_TASK_COLUMNS, ...NEW_COUNTER, ...RUN_COLUMNS],
+    eventsHaveRunId: false,
+    hasRuns: false,
+    hasNotify: false,
+    counter: 'consecutive_failures',
+  },
+  {
+    name: '5 the bug report version',
+    taskColumns: [...BASE_TASK_COLUMNS, ...NEW_COUNTER, ...RUN_COLUMNS, ...V5_TAIL],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: true,
+    counter: 'consecutive_failures',
+  },
+  {
+    name: '6 newer: extra columns and tables',
+    taskColumns: [
+      ...BASE_TASK_COLUMNS,
+      'branch_name TEXT',
+      'project_id TEXT',
+      ...NEW_COUNTER,
+      ...RUN_COLUMNS,
+      ...V5_TAIL,
+      'model_override TEXT',
+      'session_id TEXT',
+      'goal_mode INTEGER NOT NULL DEFAULT 0',
+      'block_kind TEXT',
+    ],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: true,
+    counter: 'consecutive_failures',
+    extra: `CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
+        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
+      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
+      INSERT INTO task_attachments (task_id, filename, stored_path, created_at) VALUES ('t_0000000a', 'a.pdf', '/x/a.pdf', 1700000000);`,
+  },
+];
+
+const has = (shape: LegacyShape, column: string) => shape.taskColumns.some((c) => c.startsWith(`${column} `));
+
+/** Creates a legacy file with `taskCount` tasks (a few of each status), links, comments, events with legacy kinds, runs and subscriptions. */
+export async function writeLegacyBoard(path: string, shape: LegacyShape, taskCount = 12): Promise<void> {
+  const counterCols = shape.counter === 'spawn_failures' ? 'spawn_failures, last_spawn_error' : 'consecutive_failures, last_failure_error';
+  const copyCols = has(shape, 'spawn_failures') && has(shape, 'consecutive_failures') ? ', spawn_failures, last_spawn_error' : '';
+  const copyVals = copyCols ? ', n % 3, CASE WHEN n % 3 > 0 THEN \'spawn error \' || n END' : '';
+  const statuses = "CASE n % 7 WHEN 0 THEN 'triage' WHEN 1 THEN 'todo' WHEN 2 THEN 'ready' WHEN 3 THEN 'running' WHEN 4 THEN 'blocked' WHEN 5 THEN 'done' ELSE 'archived' END";
+  await execScript(
+    path,
+    `
+    CREATE TABLE tasks (${shape.taskColumns.join(', ')});
+    CREATE TABLE task_links (parent_id TEXT NOT NULL, child_id TEXT NOT NULL, PRIMARY KEY (parent_id, child_id));
+    CREATE TABLE task_comments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+    CREATE TABLE task_events (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, ${shape.eventsHaveRunId ? 'run_id INTEGER,' : ''} kind TEXT NOT NULL, payload TEXT, created_at INTEGER NOT NULL);
+    ${shape.hasRuns ? `CREATE TABLE task_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, profile TEXT, step_key TEXT, status TEXT NOT NULL, claim_lock TEXT, claim_expires INTEGER, worker_pid INTEGER, max_runtime_seconds INTEGER, last_heartbeat_at INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT, summary TEXT, metadata TEXT, error TEXT);` : ''}
+    ${shape.hasNotify ? `CREATE TABLE kanban_notify_subs (task_id TEXT NOT NULL, platform TEXT NOT NULL, chat_id TEXT NOT NULL, thread_id TEXT NOT NULL DEFAULT '', user_id TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id));` : ''}
+    CREATE INDEX idx_tasks_status ON tasks(status);
+    WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${taskCount})
+    INSERT INTO tasks (id, title, body, assignee, status, priority, created_at, started_at, claim_lock, claim_expires, ${counterCols}${copyCols})
+      SELECT printf('t_%08x', n), 'task ' || n, 'body ' || n, CASE WHEN n % 2 = 0 THEN 'worker' END, ${statuses}, n % 5, 1700000000 + n,
+        CASE WHEN n % 7 = 3 THEN 1700000100 + n END, CASE WHEN n % 7 = 3 THEN 'host:' || n END, CASE WHEN n % 7 = 3 THEN 1700001000 + n END,
+        n % 3, CASE WHEN n % 3 > 0 THEN 'spawn error ' || n END${copyVals}
+      FROM seq;
+    INSERT INTO task_links (parent_id, child_id) SELECT printf('t_%08x', 1), printf('t_%08x', 2);
+    INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_00000001', 'ana', 'first', 1700000500);
+    INSERT INTO task_events (task_id, kind, payload, created_at) VALUES
+      ('t_00000001', 'created', '{"by":"ana"}', 1700000001), ('t_00000002', 'ready', NULL, 1700000002),
+      ('t_00000003', 'priority', '{"priority":3}', 1700000003), ('t_00000004', 'spawn_auto_blocked', '{"failures":2}', 1700000004),
+      ('t_00000005', 'completed', 'not json {', 1700000005);
+    ${shape.hasNotify ? "INSERT INTO kanban_notify_subs (task_id, platform, chat_id, created_at, last_event_id) VALUES ('t_00000001', 'slack', 'c1', 1700000000, 1);" : ''}
+    ${has(shape, 'current_run_id') && shape.hasRuns ? "INSERT INTO task_runs (task_id, status, started_at) VALUES ('t_0000000a', 'running', 1700000110); UPDATE tasks SET current_run_id = last_insert_rowid() WHERE id = 't_0000000a';" : ''}
+    ${shape.extra ?? ''}
+    `,
+  );
+}
