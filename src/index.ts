@@ -1,6 +1,26 @@
+export { openKanban, type Kanban, type OpenKanbanOptions } from './kanban';
 export { ensureMigrated, type EnsureMigratedOptions, type MigrationReport } from './db/migrate';
 export type { AdoptionReport } from './db/adopt';
 export { DEFAULT_BUSY_TIMEOUT_MS, type ConnectionOptions } from './db/connect';
 export { forgetFile } from './db/registry';
+export {
+  DEFAULT_BOARD,
+  currentBoard,
+  listBoards,
+  normalizeSlug,
+  readBoardMeta,
+  removeBoard,
+  resolveDbPath,
+  resolveHome,
+  setCurrentBoard,
+  writeBoardMeta,
+  type BoardMeta,
+  type BoardMetaInput,
+} from './boards';
+export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './repo/claims';
+export { DEFAULT_FAILURE_LIMIT, MAX_ERROR_LENGTH, type FailureResult } from './repo/failures';
+export { NOTIFY_KINDS } from './repo/notify';
+export type { BoardStats } from './repo/activity';
+export type * from './repo/input';
 export { KanbanError, KANBAN_ERROR_CODES, isKanbanError, sqliteCode, type KanbanErrorCode } from './errors';
 export * from './db/schema';

@@ -1,0 +1,111 @@
+import { drizzle } from 'drizzle-orm/libsql';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { DEFAULT_BOARD, boardExists, resolveDbPath, resolveHome, writeBoardMeta } from './boards';
+import { openClient, type ConnectionOptions } from './db/connect';
+import { ensureMigrated, epochSeconds, type MigrationReport } from './db/migrate';
+import { fileEntry } from './db/registry';
+import * as schema from './db/schema';
+import type { RepoContext } from './repo/context';
+import * as activity from './repo/activity';
+import * as claims from './repo/claims';
+import * as failures from './repo/failures';
+import * as links from './repo/links';
+import * as moves from './repo/moves';
+import * as notify from './repo/notify';
+import * as taskOps from './repo/tasks';
+import type {
+  BlockOptions,
+  ClaimNextOptions,
+  ClaimOptions,
+  CommentInput,
+  CompleteOptions,
+  CreateTaskInput,
+  EventsFilter,
+  FailureInput,
+  HeartbeatOptions,
+  ListTasksFilter,
+  SubscriptionInput,
+  SubscriptionKey,
+} from './repo/input';
+
+export interface OpenKanbanOptions extends ConnectionOptions {
+  /** Board slug; default: KANBAN_BOARD, then `<home>/kanban/current`, then `default`. */
+  readonly board?: string;
+  /** Root folder; default: KANBAN_HOME, then HERMES_KANBAN_HOME, then `~/.kanban`. */
+  readonly home?: string;
+  /** One database file, overriding any board (as KANBAN_DB does). Its folder must exist. */
+  readonly dbPath?: string;
+  /** Epoch seconds; pass a fake clock in tests instead of sleeping. */
+  readonly now?: () => number;
+  /** Written into `claim_lock`; default `host:pid`. */
+  readonly claimer?: string;
+}
+
+export type Kanban = ReturnType<typeof repository>;
+
+/**
+ * Opens a board: resolves its file, creates the board's folder if needed, brings the file to the
+ * current schema (once per process), and returns the repository. Call `close()` when done.
+ */
+export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanban> {
+  const { path, board } = resolveDbPath(options);
+  if (board !== undefined) {
+    const home = resolveHome(options.home);
+    if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
+    else if (!boardExists(home, board)) writeBoardMeta(home, board, {}, (options.now ?? epochSeconds)());
+  }
+  const migration = await ensureMigrated(path, options);
+  const entry = fileEntry(path);
+  const client = openClient(entry.file.url, options);
+  const ctx: RepoContext = {
+    db: drizzle(client, { schema }),
+    lock: entry.lock,
+    path: entry.file.key,
+    now: options.now ?? epochSeconds,
+    claimer: options.claimer ?? `${hostname()}:${process.pid}`,
+  };
+  return repository(ctx, board, migration, () => client.close());
+}
+
+function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, close: () => void) {
+  return {
+    /** The database file, absolute. */
+    path: ctx.path,
+    /** The board slug, or undefined when opened by file. */
+    board,
+    migration,
+    /** The Drizzle database, for queries this API does not have. Writes should go through the methods. */
+    db: ctx.db,
+    close,
+    createTask: (input: CreateTaskInput) => taskOps.createTask(ctx, input),
+    findTask: (id: string) => taskOps.findTask(ctx, id),
+    getTask: (id: string) => taskOps.getTask(ctx, id),
+    listTasks: (filter?: ListTasksFilter) => taskOps.listTasks(ctx, filter),
+    assignTask: (id: string, assignee: string | null) => taskOps.assignTask(ctx, id, assignee),
+    linkTasks: (parentId: string, childId: string) => links.linkTasks(ctx, parentId, childId),
+    unlinkTasks: (parentId: string, childId: string) => links.unlinkTasks(ctx, parentId, childId),
+    claimTask: (id: string, opts?: ClaimOptions) => claims.claimTask(ctx, id, opts),
+    claimNextTask: (opts?: ClaimNextOptions) => claims.claimNextTask(ctx, opts),
+    heartbeat: (id: string, opts?: HeartbeatOptions) => claims.heartbeat(ctx, id, opts),
+    releaseStaleClaims: () => claims.releaseStaleClaims(ctx),
+    completeTask: (id: string, opts?: CompleteOptions) => moves.completeTask(ctx, id, opts),
+    blockTask: (id: string, opts: BlockOptions) => moves.blockTask(ctx, id, opts),
+    unblockTask: (id: string) => moves.unblockTask(ctx, id),
+    archiveTask: (id: string) => moves.archiveTask(ctx, id),
+    reclaimTask: (id: string) => moves.reclaimTask(ctx, id),
+    promoteReady: () => moves.promoteReady(ctx),
+    recordFailure: (id: string, input: FailureInput) => failures.recordFailure(ctx, id, input),
+    addComment: (id: string, input: CommentInput) => activity.addComment(ctx, id, input),
+    listComments: (id: string) => activity.listComments(ctx, id),
+    listRuns: (id: string) => activity.listRuns(ctx, id),
+    listEvents: (filter?: EventsFilter) => activity.listEvents(ctx, filter),
+    stats: () => activity.stats(ctx),
+    subscribe: (input: SubscriptionInput) => notify.subscribe(ctx, input),
+    unsubscribe: (key: SubscriptionKey) => notify.unsubscribe(ctx, key),
+    listSubscriptions: (taskId?: string) => notify.listSubscriptions(ctx, taskId),
+    unseenEvents: (key: SubscriptionKey, kinds?: readonly string[]) => notify.unseenEvents(ctx, key, kinds),
+    advanceCursor: (key: SubscriptionKey, eventId: number) => notify.advanceCursor(ctx, key, eventId),
+  };
+}

@@ -1,0 +1,64 @@
+import { and, asc, count, eq, gt, inArray, ne } from 'drizzle-orm';
+import { taskComments, taskEvents, taskRuns, tasks, TASK_STATUSES, type Comment, type Run, type TaskEvent, type TaskStatus } from '../db/schema';
+import { appendEvent, getTaskIn, write, type RepoContext } from './context';
+import { commentInput, eventsInput, parse, type CommentInput, type EventsFilter } from './input';
+
+export async function addComment(ctx: RepoContext, taskId: string, raw: CommentInput): Promise<Comment> {
+  const input = parse(commentInput, raw, 'comment');
+  return write(ctx, async (tx, now) => {
+    await getTaskIn(tx, taskId);
+    const [comment] = await tx.insert(taskComments).values({ taskId, ...input, createdAt: now }).returning();
+    await appendEvent(tx, now, { taskId, kind: 'commented', payload: { author: input.author } });
+    if (!comment) throw new Error('INSERT … RETURNING returned no row');
+    return comment;
+  });
+}
+
+export function listComments(ctx: RepoContext, taskId: string): Promise<Comment[]> {
+  return ctx.db.select().from(taskComments).where(eq(taskComments.taskId, taskId)).orderBy(asc(taskComments.createdAt), asc(taskComments.id));
+}
+
+export function listRuns(ctx: RepoContext, taskId: string): Promise<Run[]> {
+  return ctx.db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id));
+}
+
+/** The event log in order, optionally one task's, after a cursor, of some kinds. */
+export async function listEvents(ctx: RepoContext, raw?: EventsFilter): Promise<TaskEvent[]> {
+  const filter = parse(eventsInput, raw, 'filter');
+  const query = ctx.db
+    .select()
+    .from(taskEvents)
+    .where(
+      and(
+        filter.taskId === undefined ? undefined : eq(taskEvents.taskId, filter.taskId),
+        filter.afterId === undefined ? undefined : gt(taskEvents.id, filter.afterId),
+        filter.kinds === undefined ? undefined : inArray(taskEvents.kind, filter.kinds),
+      ),
+    )
+    .orderBy(asc(taskEvents.id));
+  return filter.limit === undefined ? query : query.limit(filter.limit);
+}
+
+export interface BoardStats {
+  readonly byStatus: Record<TaskStatus, number>;
+  /** Non-archived tasks per assignee; unassigned tasks under `''`. */
+  readonly byAssignee: Record<string, number>;
+  readonly total: number;
+}
+
+export async function stats(ctx: RepoContext): Promise<BoardStats> {
+  const statusRows = await ctx.db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status);
+  const assigneeRows = await ctx.db
+    .select({ assignee: tasks.assignee, n: count() })
+    .from(tasks)
+    .where(ne(tasks.status, 'archived'))
+    .groupBy(tasks.assignee);
+  const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, ready: 0, running: 0, blocked: 0, done: 0, archived: 0 };
+  // Other writers may have stored statuses this version does not know; they count in `total` only.
+  for (const row of statusRows) if (TASK_STATUSES.includes(row.status)) byStatus[row.status] = row.n;
+  return {
+    byStatus,
+    byAssignee: Object.fromEntries(assigneeRows.map((r) => [r.assignee ?? '', r.n])),
+    total: statusRows.reduce((sum, r) => sum + r.n, 0),
+  };
+}

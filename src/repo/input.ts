@@ -1,0 +1,109 @@
+/**
+ * Input checking at the boundary: every method parses its input here before it touches the file.
+ * Column rules come from the Drizzle schema through drizzle-zod; the rest is the reference sheet's.
+ */
+import { createInsertSchema } from 'drizzle-zod';
+import { z } from 'zod';
+import { KanbanError } from '../errors';
+import { RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
+
+const text = z.string().trim().min(1);
+const count = z.int().min(0);
+const taskId = text;
+const assignee = z.string().trim().toLowerCase().min(1);
+
+const taskColumns = createInsertSchema(tasks, {
+  title: text,
+  assignee: assignee.nullish(),
+  skills: z.array(z.string()).nullish(),
+  maxRetries: z.int().min(1).nullish(),
+  maxRuntimeSeconds: z.int().min(1).nullish(),
+});
+
+export const createTaskInput = taskColumns
+  .pick({
+    title: true,
+    body: true,
+    assignee: true,
+    priority: true,
+    tenant: true,
+    idempotencyKey: true,
+    maxRetries: true,
+    maxRuntimeSeconds: true,
+    skills: true,
+    createdBy: true,
+    workspaceKind: true,
+    workspacePath: true,
+  })
+  .extend({
+    parents: z.array(z.string()).default([]),
+    triage: z.boolean().default(false),
+  })
+  .strict();
+export type CreateTaskInput = z.input<typeof createTaskInput>;
+
+const statuses = z.enum(TASK_STATUSES);
+export const listTasksInput = z
+  .object({
+    status: z.union([statuses, z.array(statuses)]).optional(),
+    assignee: assignee.optional(),
+    tenant: z.string().optional(),
+    includeArchived: z.boolean().default(false),
+    limit: count.optional(),
+  })
+  .strict()
+  .default({ includeArchived: false });
+export type ListTasksFilter = z.input<typeof listTasksInput>;
+
+const claimOptions = {
+  claimer: text.optional(),
+  ttlSeconds: z.int().min(1).optional(),
+};
+export const claimInput = z.object(claimOptions).strict().default({});
+export type ClaimOptions = z.input<typeof claimInput>;
+export const claimNextInput = z
+  .object({ ...claimOptions, assignee: assignee.optional(), tenant: z.string().optional() })
+  .strict()
+  .default({});
+export type ClaimNextOptions = z.input<typeof claimNextInput>;
+
+const runId = z.int().min(1).optional();
+export const heartbeatInput = z.object({ runId, ttlSeconds: z.int().min(1).optional() }).strict().default({});
+export type HeartbeatOptions = z.input<typeof heartbeatInput>;
+export const completeInput = z.object({ runId, result: z.string().nullish(), summary: z.string().nullish() }).strict().default({});
+export type CompleteOptions = z.input<typeof completeInput>;
+export const blockInput = z.object({ runId, reason: text }).strict();
+export type BlockOptions = z.input<typeof blockInput>;
+
+const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
+export const failureInput = z
+  .object({ runId, error: z.string(), outcome: z.enum(FAILURE_OUTCOMES).default('crashed'), limit: z.int().min(1).optional() })
+  .strict();
+export type FailureInput = z.input<typeof failureInput>;
+
+export const commentInput = z.object({ author: text, body: text }).strict();
+export type CommentInput = z.input<typeof commentInput>;
+
+export const eventsInput = z
+  .object({ taskId: taskId.optional(), afterId: count.optional(), kinds: z.array(z.string()).optional(), limit: count.optional() })
+  .strict()
+  .default({});
+export type EventsFilter = z.input<typeof eventsInput>;
+
+export const subscriptionInput = z
+  .object({ taskId, platform: text, chatId: text, threadId: z.string().default(''), userId: z.string().nullish() })
+  .strict();
+export type SubscriptionInput = z.input<typeof subscriptionInput>;
+export const subscriptionKey = subscriptionInput.pick({ taskId: true, platform: true, chatId: true, threadId: true });
+export type SubscriptionKey = z.input<typeof subscriptionKey>;
+
+export { assignee as assigneeInput };
+
+/** Parses `value` or refuses with INVALID_INPUT naming the first offending field. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.length ? issue.path.join('.') : what;
+  throw new KanbanError('INVALID_INPUT', `Invalid ${field}: ${issue?.message ?? 'rejected'}`, { cause: result.error });
+}

@@ -1,0 +1,63 @@
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { kanbanNotifySubs, taskEvents, type NotifySubscription, type TaskEvent } from '../db/schema';
+import { getTaskIn, write, type RepoContext } from './context';
+import { parse, subscriptionInput, subscriptionKey, type SubscriptionInput, type SubscriptionKey } from './input';
+
+/** Event kinds the notifier tells subscribers about. */
+export const NOTIFY_KINDS = ['completed', 'blocked', 'gave_up', 'crashed', 'timed_out'] as const;
+
+const keyOf = (key: ReturnType<typeof subscriptionKey.parse>) =>
+  and(
+    eq(kanbanNotifySubs.taskId, key.taskId),
+    eq(kanbanNotifySubs.platform, key.platform),
+    eq(kanbanNotifySubs.chatId, key.chatId),
+    eq(kanbanNotifySubs.threadId, key.threadId),
+  );
+
+/** Subscribes a chat to a task's events; subscribing twice keeps the first subscription and its cursor. */
+export async function subscribe(ctx: RepoContext, raw: SubscriptionInput): Promise<NotifySubscription> {
+  const input = parse(subscriptionInput, raw, 'subscription');
+  return write(ctx, async (tx, now) => {
+    await getTaskIn(tx, input.taskId);
+    await tx.insert(kanbanNotifySubs).values({ ...input, createdAt: now }).onConflictDoNothing();
+    const [sub] = await tx.select().from(kanbanNotifySubs).where(keyOf(input));
+    if (!sub) throw new Error('subscription row missing right after its insert');
+    return sub;
+  });
+}
+
+export async function unsubscribe(ctx: RepoContext, raw: SubscriptionKey): Promise<boolean> {
+  const key = parse(subscriptionKey, raw, 'subscription');
+  return write(ctx, async (tx) => (await tx.delete(kanbanNotifySubs).where(keyOf(key)).returning()).length > 0);
+}
+
+export function listSubscriptions(ctx: RepoContext, taskId?: string): Promise<NotifySubscription[]> {
+  return ctx.db
+    .select()
+    .from(kanbanNotifySubs)
+    .where(taskId === undefined ? undefined : eq(kanbanNotifySubs.taskId, taskId))
+    .orderBy(asc(kanbanNotifySubs.createdAt));
+}
+
+/** Events of the subscribed task past the subscriber's cursor, of the notified kinds, oldest first. */
+export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<TaskEvent[]> {
+  const key = parse(subscriptionKey, raw, 'subscription');
+  const [sub] = await ctx.db.select().from(kanbanNotifySubs).where(keyOf(key));
+  if (!sub) return [];
+  return ctx.db
+    .select()
+    .from(taskEvents)
+    .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
+    .orderBy(asc(taskEvents.id));
+}
+
+/** Moves the cursor forward to `eventId` (never back), after the events up to it were delivered. */
+export async function advanceCursor(ctx: RepoContext, raw: SubscriptionKey, eventId: number): Promise<void> {
+  const key = parse(subscriptionKey, raw, 'subscription');
+  await write(ctx, (tx) =>
+    tx
+      .update(kanbanNotifySubs)
+      .set({ lastEventId: sql`MAX(${kanbanNotifySubs.lastEventId}, ${eventId})` })
+      .where(keyOf(key)),
+  );
+}
