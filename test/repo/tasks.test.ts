@@ -1,0 +1,101 @@
+import { KanbanError, isKanbanError } from '../../src/errors';
+import { snapshot, untyped, withTempBoard } from '../helpers/board';
+
+describe('creating tasks', () => {
+  it('gives ids of t_ and 8 hex characters, epoch-second times and a created event', async () => {
+    await withTempBoard(async (kb, clock) => {
+      const task = await kb.createTask({ title: 'Write the report', assignee: '  Writer ', skills: ['search'] });
+      expect(task.id).toMatch(/^t_[0-9a-f]{8}$/);
+      expect(task).toMatchObject({ status: 'ready', assignee: 'writer', createdAt: clock.seconds, skills: ['search'], priority: 0 });
+      expect((await kb.listEvents({ taskId: task.id })).map((e) => e.kind)).toEqual(['created']);
+    });
+  });
+
+  it('is ready without parents or with all parents done, todo otherwise, triage when asked', async () => {
+    await withTempBoard(async (kb) => {
+      const parent = await kb.createTask({ title: 'parent' });
+      expect((await kb.createTask({ title: 'child', parents: [parent.id] })).status).toBe('todo');
+      expect((await kb.createTask({ title: 'triaged', triage: true })).status).toBe('triage');
+      await kb.completeTask(parent.id);
+      expect((await kb.createTask({ title: 'late child', parents: [parent.id] })).status).toBe('ready');
+    });
+  });
+
+  it('returns the first non-archived task for a repeated idempotency key', async () => {
+    await withTempBoard(async (kb) => {
+      const first = await kb.createTask({ title: 'once', idempotencyKey: 'k1' });
+      expect((await kb.createTask({ title: 'twice', idempotencyKey: 'k1' })).id).toBe(first.id);
+      await kb.archiveTask(first.id);
+      const third = await kb.createTask({ title: 'after archive', idempotencyKey: 'k1' });
+      expect(third.id).not.toBe(first.id);
+      expect(await kb.listTasks({ includeArchived: true })).toHaveLength(2);
+    });
+  });
+
+  it.each([
+    ['an empty title', { title: '   ' }, 'title'],
+    ['a fractional priority', { title: 'x', priority: 1.5 }, 'priority'],
+    ['an infinite priority', { title: 'x', priority: Infinity }, 'priority'],
+    ['skills that are not a list of strings', { title: 'x', skills: 'search' }, 'skills'],
+    ['an unknown parent', { title: 'x', parents: ['t_00000000'] }, 'parents'],
+    ['an unknown field', { title: 'x', colour: 'red' }, 'task'],
+  ])('refuses %s with INVALID_INPUT naming the field, writing nothing', async (_what, input, field) => {
+    await withTempBoard(async (kb) => {
+      await kb.createTask({ title: 'existing' });
+      const before = await snapshot(kb);
+      const error = await kb.createTask(untyped(input)).catch((e: unknown) => e);
+      expect(isKanbanError(error, 'INVALID_INPUT')).toBe(true);
+      expect(error instanceof KanbanError && error.message).toContain(field);
+      expect(await snapshot(kb)).toEqual(before);
+    });
+  });
+});
+
+describe('reading tasks', () => {
+  it('getTask throws NOT_FOUND where findTask returns undefined', async () => {
+    await withTempBoard(async (kb) => {
+      expect(await kb.findTask('t_00000000')).toBeUndefined();
+      await expect(kb.getTask('t_00000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+
+  it('lists by priority, then creation, hiding archived tasks unless asked', async () => {
+    await withTempBoard(async (kb, clock) => {
+      const low = await kb.createTask({ title: 'low', priority: 1 });
+      clock.advance(1);
+      const high = await kb.createTask({ title: 'high', priority: 5, assignee: 'a', tenant: 't1' });
+      clock.advance(1);
+      const lowLater = await kb.createTask({ title: 'low later', priority: 1 });
+      const gone = await kb.createTask({ title: 'gone', priority: 9 });
+      await kb.archiveTask(gone.id);
+      expect((await kb.listTasks()).map((t) => t.id)).toEqual([high.id, low.id, lowLater.id]);
+      expect((await kb.listTasks({ includeArchived: true }))[0]?.id).toBe(gone.id);
+      expect((await kb.listTasks({ status: 'archived' })).map((t) => t.id)).toEqual([gone.id]);
+      expect((await kb.listTasks({ assignee: 'A' })).map((t) => t.id)).toEqual([high.id]);
+      expect((await kb.listTasks({ tenant: 't1' })).map((t) => t.id)).toEqual([high.id]);
+      expect(await kb.listTasks({ limit: 1 })).toHaveLength(1);
+    });
+  });
+
+  it.each([
+    ['an unknown status', { status: 'doing' }],
+    ['a negative limit', { limit: -1 }],
+  ])('refuses a filter with %s', async (_what, filter) => {
+    await withTempBoard(async (kb) => {
+      await expect(kb.listTasks(untyped(filter))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    });
+  });
+
+  it('counts tasks per status and per assignee', async () => {
+    await withTempBoard(async (kb) => {
+      await kb.createTask({ title: 'a', assignee: 'w1' });
+      const b = await kb.createTask({ title: 'b', assignee: 'w1' });
+      await kb.createTask({ title: 'c' });
+      await kb.completeTask(b.id);
+      const stats = await kb.stats();
+      expect(stats.byStatus).toMatchObject({ ready: 2, done: 1, running: 0 });
+      expect(stats.byAssignee).toEqual({ w1: 2, '': 1 });
+      expect(stats.total).toBe(3);
+    });
+  });
+});
