@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { taskRuns, tasks, type Task } from '../db/schema';
 import {
   appendEvent,
@@ -91,6 +91,7 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
             isNull(tasks.claimLock),
             options.assignee === undefined ? undefined : eq(tasks.assignee, options.assignee),
             options.tenant === undefined ? undefined : eq(tasks.tenant, options.tenant),
+            options.assignedOnly ? isNotNull(tasks.assignee) : undefined,
           ),
         )
         .orderBy(desc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))

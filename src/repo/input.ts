@@ -62,7 +62,7 @@ const claimOptions = {
 export const claimInput = z.object(claimOptions).strict().default({});
 export type ClaimOptions = z.input<typeof claimInput>;
 export const claimNextInput = z
-  .object({ ...claimOptions, assignee: assignee.optional(), tenant: z.string().optional() })
+  .object({ ...claimOptions, assignee: assignee.optional(), assignedOnly: z.boolean().optional(), tenant: z.string().optional() })
   .strict()
   .default({});
 export type ClaimNextOptions = z.input<typeof claimNextInput>;
@@ -75,11 +75,12 @@ export type CompleteOptions = z.input<typeof completeInput>;
 export const blockInput = z.object({ runId, reason: text }).strict();
 export type BlockOptions = z.input<typeof blockInput>;
 
-const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
+export const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
 export const failureInput = z
   .object({ runId, error: z.string(), outcome: z.enum(FAILURE_OUTCOMES).default('crashed'), limit: z.int().min(1).optional() })
   .strict();
 export type FailureInput = z.input<typeof failureInput>;
+export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
 
 export const commentInput = z.object({ author: text, body: text }).strict();
 export type CommentInput = z.input<typeof commentInput>;
@@ -94,7 +95,8 @@ export const subscriptionInput = z
   .object({ taskId, platform: text, chatId: text, threadId: z.string().default(''), userId: z.string().nullish() })
   .strict();
 export type SubscriptionInput = z.input<typeof subscriptionInput>;
-export const subscriptionKey = subscriptionInput.pick({ taskId: true, platform: true, chatId: true, threadId: true });
+// A key may be a whole subscription row: its other fields are ignored.
+export const subscriptionKey = subscriptionInput.pick({ taskId: true, platform: true, chatId: true, threadId: true }).strip();
 export type SubscriptionKey = z.input<typeof subscriptionKey>;
 
 export { assignee as assigneeInput };

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { listBoards, removeBoard, resolveHome, setCurrentBoard, writeBoardMeta } from '../boards';
+import { epochSeconds } from '../db/migrate';
+import { openKanban } from '../kanban';
+import { statsText } from './render';
+import { globals, print, withBoard } from './shared';
+
+export function registerBoardCommands(program: Command): void {
+  program
+    .command('migrate')
+    .description('bring the board file to the current schema (adopting a file of the original program)')
+    .action((_opts, command: Command) =>
+      withBoard(command, async (kb) =>
+        print(command, kb.migration, (m) => {
+          const what = m.applied.length === 0 ? 'already current' : `${m.adopted ? 'adopted; recorded' : 'applied'} ${m.applied.join(', ')}`;
+          return `${m.path}: ${what} (schema ${m.schemaVersion}, journal ${m.journalMode})`;
+        }),
+      ),
+    );
+
+  program
+    .command('status')
+    .description('the board file, its schema state and its counts')
+    .action((_opts, command: Command) =>
+      withBoard(command, async (kb) => {
+        const stats = await kb.stats();
+        print(command, { path: kb.path, board: kb.board ?? null, schemaVersion: kb.migration.schemaVersion, journalMode: kb.migration.journalMode, stats }, (s) =>
+          [`board ${s.board ?? '(file)'} at ${s.path}`, `schema ${s.schemaVersion}, journal ${s.journalMode}`, statsText(stats)].join('\n'),
+        );
+      }),
+    );
+
+  const boards = program.command('boards').description('list, create, remove and switch boards');
+  boards
+    .command('list')
+    .option('--all', 'include archived boards')
+    .action((opts: { all?: boolean }, command: Command) => {
+      const home = resolveHome(globals(command).home);
+      print(command, listBoards(home, { includeArchived: opts.all === true }), (list) => list.map((b) => `${b.slug.padEnd(20)} ${b.name}  ${b.dbPath}`).join('\n'));
+    });
+  boards
+    .command('create <slug>')
+    .option('--name <name>')
+    .option('--description <text>')
+    .action(async (slug: string, opts: { name?: string; description?: string }, command: Command) => {
+      const home = resolveHome(globals(command).home);
+      const meta = writeBoardMeta(home, slug, { name: opts.name, description: opts.description }, epochSeconds());
+      (await openKanban({ home, board: meta.slug })).close();
+      print(command, meta, (m) => `created board ${m.slug} at ${m.dbPath}`);
+    });
+  boards
+    .command('rm <slug>')
+    .option('--delete', 'delete the folder instead of archiving it')
+    .action((slug: string, opts: { delete?: boolean }, command: Command) => {
+      const result = removeBoard(resolveHome(globals(command).home), slug, { delete: opts.delete === true, now: epochSeconds() });
+      print(command, result, (r) => `${r.action} board ${r.slug}${r.newPath ? ` to ${r.newPath}` : ''}`);
+    });
+  boards
+    .command('switch <slug>')
+    .action((slug: string, _opts, command: Command) => {
+      const current = setCurrentBoard(resolveHome(globals(command).home), slug);
+      print(command, { current }, (r) => `current board: ${r.current}`);
+    });
+}

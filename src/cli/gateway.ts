@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { appendFileSync } from 'node:fs';
+import { runDemo } from '../gateway/demo';
+import { startGateway, type NotificationSink } from '../gateway/gateway';
+import { eventLine } from './render';
+import { globals, integer } from './shared';
+
+export function registerGatewayCommands(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the dispatcher and the notifier over every board until SIGINT/SIGTERM')
+    .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment)')
+    .option('--max-workers <n>', 'workers at once', integer, 2)
+    .option('--tick <ms>', 'loop interval', integer, 500)
+    .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', integer)
+    .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
+    .action(async (f: { worker: string; maxWorkers: number; tick: number; failureLimit?: number; notifyFile?: string }, command: Command) => {
+      const { home, board } = globals(command);
+      const file = f.notifyFile;
+      const sink: NotificationSink = async (event, sub) => {
+        if (file) appendFileSync(file, `${JSON.stringify({ ...event, subscriber: sub })}\n`);
+        else process.stdout.write(`notify ${sub.platform}/${sub.chatId}: ${eventLine(event)}\n`);
+      };
+      const gateway = await startGateway({
+        ...(home && { home }),
+        ...(board !== undefined && { boards: [board] }),
+        worker: f.worker,
+        maxWorkers: f.maxWorkers,
+        tickMs: f.tick,
+        ...(f.failureLimit !== undefined && { failureLimit: f.failureLimit }),
+        sink,
+      });
+      process.stderr.write('gateway: dispatcher and notifier running; Ctrl-C stops\n');
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void gateway.stop());
+      await gateway.done;
+      process.stderr.write('gateway: stopped\n');
+    });
+
+  program
+    .command('demo')
+    .description('the main job: seed the demo board, run the gateway until it settles, print the result')
+    .action(async (_f, command: Command) => {
+      const { home } = globals(command);
+      await runDemo(home ? { home } : {});
+    });
+}

@@ -1,0 +1,188 @@
+import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { boardColumns, eventLine, statsText, taskDetail, taskLine } from './render';
+import { TASK_STATUSES, type TaskStatus } from '../db/schema';
+import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
+import { collect, integer, manyOf, oneOf, print, withBoard } from './shared';
+
+interface CreateFlags {
+  body?: string;
+  assignee?: string;
+  priority?: number;
+  parent?: string[];
+  triage?: boolean;
+  tenant?: string;
+  key?: string;
+  maxRetries?: number;
+  maxRuntime?: number;
+  skill?: string[];
+}
+
+export function registerTaskCommands(program: Command): void {
+  program
+    .command('create <title>')
+    .description('create a task')
+    .option('--body <text>')
+    .option('--assignee <profile>')
+    .option('--priority <n>', 'higher runs first', integer)
+    .option('--parent <id>', 'a task this one waits for (repeatable)', collect)
+    .option('--triage', 'put it in triage')
+    .option('--tenant <name>')
+    .option('--key <idempotency-key>', 'creating twice with one key returns the first task')
+    .option('--max-retries <n>', 'failures before the breaker blocks it', integer)
+    .option('--max-runtime <seconds>', 'the worker is stopped after this long', integer)
+    .option('--skill <name>', 'a skill for the worker (repeatable)', collect)
+    .action((title: string, f: CreateFlags, command: Command) =>
+      withBoard(command, async (kb) => {
+        const task = await kb.createTask({
+          title,
+          body: f.body,
+          assignee: f.assignee,
+          priority: f.priority,
+          parents: f.parent,
+          triage: f.triage,
+          tenant: f.tenant,
+          idempotencyKey: f.key,
+          maxRetries: f.maxRetries,
+          maxRuntimeSeconds: f.maxRuntime,
+          skills: f.skill,
+        });
+        print(command, task, taskLine);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list tasks by priority')
+    .option('--status <status>', 'only this status (repeatable)', manyOf(TASK_STATUSES))
+    .option('--assignee <profile>')
+    .option('--tenant <name>')
+    .option('--all', 'include archived tasks')
+    .option('--limit <n>', 'at most this many', integer)
+    .action((f: { status?: TaskStatus[]; assignee?: string; tenant?: string; all?: boolean; limit?: number }, command: Command) =>
+      withBoard(command, async (kb) => {
+        const tasks = await kb.listTasks({ status: f.status, assignee: f.assignee, tenant: f.tenant, includeArchived: f.all === true, limit: f.limit });
+        print(command, tasks, (list) => list.map(taskLine).join('\n') || '(no tasks)');
+      }),
+    );
+
+  program
+    .command('show <id>')
+    .description('a task with its comments, runs and events')
+    .action((id: string, _f, command: Command) =>
+      withBoard(command, async (kb) => {
+        const task = await kb.getTask(id);
+        const [comments, runs, events] = [await kb.listComments(id), await kb.listRuns(id), await kb.listEvents({ taskId: id })];
+        print(command, { task, comments, runs, events }, (s) =>
+          [
+            taskDetail(s.task),
+            'comments:',
+            ...s.comments.map((c) => `  ${c.author}: ${c.body}`),
+            'runs:',
+            ...s.runs.map((r) => `  #${r.id} ${r.status} ${r.outcome ?? ''} ${r.error ?? r.summary ?? ''}`.trimEnd()),
+            'events:',
+            ...s.events.map((e) => `  ${eventLine(e)}`),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  for (const [name, unlink] of [
+    ['link', false],
+    ['unlink', true],
+  ] as const) {
+    program
+      .command(`${name} <parent> <child>`)
+      .description(unlink ? 'remove a dependency' : 'make <child> wait for <parent>')
+      .action((parent: string, child: string, _f, command: Command) =>
+        withBoard(command, async (kb) => {
+          await (unlink ? kb.unlinkTasks(parent, child) : kb.linkTasks(parent, child));
+          print(command, { parent, child, linked: !unlink }, () => `${unlink ? 'unlinked' : 'linked'} ${parent} → ${child}`);
+        }),
+      );
+  }
+
+  program
+    .command('claim [id]')
+    .description('claim a task (or the next ready one)')
+    .option('--assignee <profile>', 'the next task of this worker')
+    .option('--ttl <seconds>', 'lease length', integer)
+    .action((id: string | undefined, f: { assignee?: string; ttl?: number }, command: Command) =>
+      withBoard(command, async (kb) => {
+        const claim = id ? await kb.claimTask(id, { ttlSeconds: f.ttl }) : await kb.claimNextTask({ assignee: f.assignee, ttlSeconds: f.ttl });
+        print(command, claim ?? null, (c) => (c ? `claimed ${taskLine(c.task)} run=${c.runId}` : 'nothing to claim'));
+      }),
+    );
+
+  const runOption = (c: Command) => c.option('--run <id>', 'the run id this worker holds (fencing)', integer);
+  runOption(program.command('heartbeat <id>').option('--ttl <seconds>', 'lease length', integer)).action(
+    (id: string, f: { run?: number; ttl?: number }, command: Command) =>
+      withBoard(command, async (kb) => print(command, await kb.heartbeat(id, { runId: f.run, ttlSeconds: f.ttl }), taskLine)),
+  );
+  runOption(program.command('complete <id>').option('--result <text>').option('--summary <text>')).action(
+    (id: string, f: { run?: number; result?: string; summary?: string }, command: Command) =>
+      withBoard(command, async (kb) => print(command, await kb.completeTask(id, { runId: f.run, result: f.result, summary: f.summary }), taskLine)),
+  );
+  runOption(program.command('block <id>').requiredOption('--reason <text>')).action((id: string, f: { run?: number; reason: string }, command: Command) =>
+    withBoard(command, async (kb) => print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason }), taskLine)),
+  );
+  runOption(
+    program
+      .command('fail <id>')
+      .description('record a failed attempt (the breaker blocks the task at its limit)')
+      .requiredOption('--error <text>')
+      .option('--outcome <kind>', 'crashed, timed_out or spawn_failed', oneOf(FAILURE_OUTCOMES), 'crashed' as const)
+      .option('--limit <n>', 'failures before giving up, unless the task sets max_retries', integer),
+  ).action((id: string, f: { run?: number; error: string; outcome: FailureOutcome; limit?: number }, command: Command) =>
+    withBoard(command, async (kb) => {
+      const result = await kb.recordFailure(id, { runId: f.run, error: f.error, outcome: f.outcome, limit: f.limit });
+      print(command, result, (r) => `${taskLine(r.task)}\n${r.gaveUp ? `gave up after ${r.failures} failures` : `failure ${r.failures} of ${r.limit}`}`);
+    }),
+  );
+  for (const [name, move] of [
+    ['unblock', 'unblockTask'],
+    ['archive', 'archiveTask'],
+    ['reclaim', 'reclaimTask'],
+  ] as const) {
+    program.command(`${name} <id>`).action((id: string, _f, command: Command) => withBoard(command, async (kb) => print(command, await kb[move](id), taskLine)));
+  }
+
+  program
+    .command('comment <id> <body>')
+    .option('--author <name>', 'who says it', process.env.USER ?? 'cli')
+    .action((id: string, body: string, f: { author: string }, command: Command) =>
+      withBoard(command, async (kb) => print(command, await kb.addComment(id, { author: f.author, body }), (c) => `comment #${c.id} on ${c.taskId}`)),
+    );
+
+  program
+    .command('events')
+    .description('the event log')
+    .option('--task <id>')
+    .option('--after <id>', 'events after this id', integer)
+    .option('--limit <n>', 'at most this many', integer)
+    .option('--follow', 'keep printing new events (one JSON line each with --json)')
+    .option('--interval <ms>', 'poll interval with --follow', integer, 500)
+    .action((f: { task?: string; after?: number; limit?: number; follow?: boolean; interval: number }, command: Command) =>
+      withBoard(command, async (kb) => {
+        const json = command.optsWithGlobals<{ json?: boolean }>().json === true;
+        if (!f.follow) return print(command, await kb.listEvents({ taskId: f.task, afterId: f.after, limit: f.limit }), (list) => list.map(eventLine).join('\n'));
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        for (let after = f.after ?? 0; !stop.signal.aborted; ) {
+          for (const event of await kb.listEvents({ taskId: f.task, afterId: after })) {
+            process.stdout.write(`${json ? JSON.stringify(event) : eventLine(event)}\n`);
+            after = event.id;
+          }
+          await sleep(f.interval, undefined, { signal: stop.signal }).catch(() => undefined);
+        }
+      }),
+    );
+
+  program.command('stats').action((_f, command: Command) => withBoard(command, async (kb) => print(command, await kb.stats(), statsText)));
+
+  program
+    .command('board')
+    .description('the board drawn as columns, one per status')
+    .option('--width <n>', 'column width', integer, 18)
+    .action((f: { width: number }, command: Command) => withBoard(command, async (kb) => print(command, await kb.listTasks(), (t) => boardColumns(t, f.width))));
+}
