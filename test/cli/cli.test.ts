@@ -1,0 +1,121 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
+import { query, withTempDir } from '../helpers/temp';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+function kanban(home: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, '--home', home, ...args], { encoding: 'utf8', env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
+}
+
+describe('the kanban command', () => {
+  it('creates, links, claims, fails, completes and shows tasks, with stable --json', async () => {
+    await withTempDir(async (home) => {
+      expect(kanban(home, '--json', 'migrate').json()).toMatchObject({ applied: ['0000_init'], adopted: false });
+      const parent = kanban(home, '--json', 'create', 'Design', '--assignee', 'Builder', '--priority', '2').json();
+      const child = kanban(home, '--json', 'create', 'Build', '--parent', parent.id).json();
+      expect([parent.status, parent.assignee, child.status]).toEqual(['ready', 'builder', 'todo']);
+      const claim = kanban(home, '--json', 'claim').json();
+      expect(claim.task.id).toBe(parent.id);
+      expect(kanban(home, '--json', 'fail', parent.id, '--error', 'boom', '--run', String(claim.runId)).json()).toMatchObject({ failures: 1, gaveUp: false });
+      const again = kanban(home, '--json', 'claim', parent.id).json();
+      expect(kanban(home, '--json', 'complete', parent.id, '--run', String(again.runId), '--result', 'ok').json()).toMatchObject({ status: 'done', result: 'ok' });
+      expect(kanban(home, '--json', 'list', '--status', 'ready').json().map((t: { id: string }) => t.id)).toEqual([child.id]);
+      kanban(home, 'comment', child.id, 'looks good', '--author', 'ana');
+      const shown = kanban(home, '--json', 'show', child.id).json();
+      expect(shown.comments[0]).toMatchObject({ author: 'ana', body: 'looks good' });
+      expect(shown.events.map((e: { kind: string }) => e.kind)).toEqual(['created', 'promoted', 'commented']);
+      expect(kanban(home, '--json', 'stats').json().byStatus).toMatchObject({ done: 1, ready: 1 });
+      expect(kanban(home, 'board').stdout).toContain('DONE (1)');
+      expect(kanban(home, '--json', 'events', '--task', parent.id).json().map((e: { kind: string }) => e.kind)).toContain('crashed');
+    });
+  });
+
+  it.each([
+    [['complete', 't_00000000'], 'NOT_FOUND'],
+    [['create', '   '], 'INVALID_INPUT'],
+    [['--board', '../x', 'list'], 'INVALID_BOARD'],
+    [['list', '--status', 'doing'], 'Use one of'],
+    [['create', 'x', '--priority', '1.5'], 'not a whole number'],
+  ])('refuses %j with one line on stderr and a non-zero exit', async (args, expected) => {
+    await withTempDir(async (home) => {
+      const run = kanban(home, ...args);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(expected);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(join(home, 'kanban', 'boards', 'x'))).toBe(false);
+    });
+  });
+
+  it('manages boards', async () => {
+    await withTempDir(async (home) => {
+      kanban(home, 'boards', 'create', 'side');
+      kanban(home, 'boards', 'switch', 'side');
+      expect(kanban(home, '--json', 'status').json()).toMatchObject({ board: 'side' });
+      expect(kanban(home, '--json', 'boards', 'list').json().map((b: { slug: string }) => b.slug)).toEqual(['default', 'side']);
+      expect(kanban(home, '--json', 'boards', 'rm', 'side').json()).toMatchObject({ action: 'archived' });
+    });
+  });
+});
+
+describe('kanban gateway', () => {
+  /** Runs the gateway until `settled` holds (or 20 s pass), then stops it with SIGTERM as a service manager would. */
+  async function gateway(home: string, worker: string, settled: (stderr: string) => Promise<boolean>) {
+    const child = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50'], {
+      env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !(await settled(stderr)); ) await sleep(50);
+    child.kill('SIGTERM');
+    return { code: await exited, stderr };
+  }
+  const booted = async (stderr: string) => stderr.includes('running');
+
+  it('blocks a task whose worker always fails with gave_up, and completes the others', async () => {
+    await withTempDir(async (home) => {
+      const ok = kanban(home, '--json', 'create', 'fine', '--assignee', 'w').json();
+      const bad = kanban(home, '--json', 'create', 'broken', '--assignee', 'bad').json();
+      const db = join(home, 'kanban.db');
+      const run = await gateway(home, 'if [ "$KANBAN_ASSIGNEE" = bad ]; then echo nope >&2; exit 3; fi; echo "did $KANBAN_TASK_ID"', async () => {
+        const open = await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'blocked')");
+        return open[0]?.n === 0;
+      });
+      expect(run.code).toBe(0);
+      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [ok.id])).toEqual([{ status: 'done', result: `did ${ok.id}` }]);
+      expect(await query(db, 'SELECT status, consecutive_failures FROM tasks WHERE id = ?', [bad.id])).toEqual([{ status: 'blocked', consecutive_failures: 2 }]);
+      expect(await query(db, "SELECT COUNT(*) AS n FROM task_events WHERE task_id = ? AND kind = 'gave_up'", [bad.id])).toEqual([{ n: 1 }]);
+    });
+  });
+
+  it('passes shell syntax in a title and body to the worker as text, never as a command', async () => {
+    await withTempDir(async (home) => {
+      const marker = join(home, 'pwned');
+      kanban(home, 'create', `$(touch ${marker})`, '--body', `\`touch ${marker}\`; touch ${marker}`, '--assignee', 'w');
+      await gateway(home, 'printf "%s" "$KANBAN_TASK_TITLE"; cat >/dev/null', async () => (await query(join(home, 'kanban.db'), "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0);
+      expect(existsSync(marker)).toBe(false);
+      expect(await query(join(home, 'kanban.db'), 'SELECT result FROM tasks')).toEqual([{ result: `$(touch ${marker})` }]);
+    });
+  });
+
+  it.each([
+    ['a fresh file', async () => undefined],
+    ['an old-shaped file', async (db: string) => writeLegacyBoard(db, LEGACY_SHAPES[0]!)],
+  ])('boots on %s with both loops together, logging no migration error, over 5 trials', async (_what, prepare) => {
+    for (let trial = 0; trial < 5; trial++) {
+      await withTempDir(async (home) => {
+        await prepare(join(home, 'kanban.db'));
+        const run = await gateway(home, 'true', booted);
+        expect(run.code).toBe(0);
+        expect(run.stderr).toContain('gateway: stopped');
+        expect(run.stderr).not.toMatch(/failed|error/i);
+        expect(await query(join(home, 'kanban.db'), 'SELECT COUNT(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 1 }]);
+      });
+    }
+  });
+});
