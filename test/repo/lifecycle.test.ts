@@ -1,4 +1,5 @@
 import type { Kanban } from '../../src/kanban';
+import { query } from '../helpers/temp';
 import { DEFAULT_CLAIM_TTL_SECONDS } from '../../src/repo/claims';
 import { snapshot, withTempBoard } from '../helpers/board';
 
@@ -31,7 +32,7 @@ describe('claiming', () => {
       const parent = await kb.createTask({ title: 'p' });
       const child = await kb.createTask({ title: 'c' });
       // Another writer (the Python program, say) linked it without demoting the child.
-      await kb.db.$client.execute({ sql: 'INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)', args: [parent.id, child.id] });
+      await query(kb.path, 'INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)', [parent.id, child.id]);
       expect(await kb.claimTask(child.id)).toBeUndefined();
       expect((await kb.getTask(child.id)).status).toBe('todo');
       expect((await kb.listEvents({ taskId: child.id })).map((e) => e.kind)).toContain('claim_rejected');

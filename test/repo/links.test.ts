@@ -1,4 +1,5 @@
 import { snapshot, withTempBoard } from '../helpers/board';
+import { query } from '../helpers/temp';
 
 describe('dependencies', () => {
   it('refuses self-links and cycles with CYCLE, writing nothing', async () => {
@@ -45,7 +46,7 @@ describe('dependencies', () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'p' });
       const child = await kb.createTask({ title: 'c', parents: [parent.id] });
-      await kb.db.$client.execute({ sql: "UPDATE tasks SET status = 'done' WHERE id = ?", args: [parent.id] });
+      await query(kb.path, "UPDATE tasks SET status = 'done' WHERE id = ?", [parent.id]);
       expect(await kb.promoteReady()).toEqual([child.id]);
       expect(await kb.promoteReady()).toEqual([]);
     });
