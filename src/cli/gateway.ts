@@ -12,9 +12,10 @@ export function registerGatewayCommands(program: Command): void {
     .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment)')
     .option('--max-workers <n>', 'workers at once', integer, 2)
     .option('--tick <ms>', 'loop interval', integer, 500)
+    .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', integer)
     .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', integer)
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
-    .action(async (f: { worker: string; maxWorkers: number; tick: number; failureLimit?: number; notifyFile?: string }, command: Command) => {
+    .action(async (f: { worker: string; maxWorkers: number; tick: number; claimTtl?: number; failureLimit?: number; notifyFile?: string }, command: Command) => {
       const { home, board } = globals(command);
       const file = f.notifyFile;
       const sink: NotificationSink = async (event, sub) => {
@@ -28,6 +29,7 @@ export function registerGatewayCommands(program: Command): void {
         maxWorkers: f.maxWorkers,
         tickMs: f.tick,
         ...(f.failureLimit !== undefined && { failureLimit: f.failureLimit }),
+        ...(f.claimTtl !== undefined && { claimTtlSeconds: f.claimTtl }),
         sink,
       });
       process.stderr.write('gateway: dispatcher and notifier running; Ctrl-C stops\n');

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
 import type { TaskEvent } from '../db/schema';
 import { openKanban, type Kanban } from '../kanban';
+import { DEFAULT_CLAIM_TTL_SECONDS } from '../repo/claims';
 import { runWorker } from './worker';
 
 /** Where the notifier delivers events; a rejected promise leaves the cursor where it was, to retry. */
@@ -15,6 +16,8 @@ export interface GatewayOptions {
   readonly worker: string;
   readonly maxWorkers?: number;
   readonly tickMs?: number;
+  /** Lease of each claim; the dispatcher renews it for its running workers every third of it. */
+  readonly claimTtlSeconds?: number;
   /** The dispatcher's breaker limit for tasks without max_retries. */
   readonly failureLimit?: number;
   readonly sink: NotificationSink;
@@ -44,6 +47,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const [dispatchBoards, notifyBoards] = await Promise.all([openAll(), openAll()]);
   const stopping = new AbortController();
   const workers = new Set<Promise<void>>();
+  // Running workers per board, so the dispatcher can renew their leases before they expire.
+  const leases = new Map<string, { kb: Kanban; runId: number; renewedAt: number }>();
+  const ttl = options.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
   const tickMs = options.tickMs ?? 500;
 
   async function loop(name: string, boards: Kanban[], tick: (kb: Kanban) => Promise<void>): Promise<void> {
@@ -60,11 +66,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function dispatch(kb: Kanban): Promise<void> {
+    for (const [taskId, lease] of leases) {
+      if (lease.kb !== kb || Date.now() - lease.renewedAt < (ttl * 1000) / 3) continue;
+      await kb.heartbeat(taskId, { runId: lease.runId, ttlSeconds: ttl });
+      lease.renewedAt = Date.now();
+    }
     await kb.releaseStaleClaims();
     await kb.promoteReady();
     while (workers.size < (options.maxWorkers ?? 2) && !stopping.signal.aborted) {
-      const claim = await kb.claimNextTask({ assignedOnly: true });
+      const claim = await kb.claimNextTask({ assignedOnly: true, ttlSeconds: ttl });
       if (!claim) return;
+      leases.set(claim.task.id, { kb, runId: claim.runId, renewedAt: Date.now() });
       const work: Promise<void> = runWorker(options.worker, claim.task, claim.runId, kb.path, stopping.signal)
         .then(async (outcome) => {
           if (stopping.signal.aborted && outcome.kind !== 'completed') {
@@ -78,7 +90,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           }
         })
         .catch((error: unknown) => log(`dispatcher: recording the end of ${claim.task.id} failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => workers.delete(work));
+        .finally(() => {
+          leases.delete(claim.task.id);
+          workers.delete(work);
+        });
       workers.add(work);
     }
   }

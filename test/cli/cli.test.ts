@@ -64,8 +64,8 @@ describe('the kanban command', () => {
 
 describe('kanban gateway', () => {
   /** Runs the gateway until `settled` holds (or 20 s pass), then stops it with SIGTERM as a service manager would. */
-  async function gateway(home: string, worker: string, settled: (stderr: string) => Promise<boolean>) {
-    const child = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50'], {
+  async function gateway(home: string, worker: string, settled: (stderr: string) => Promise<boolean>, extra: string[] = []) {
+    const child = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra], {
       env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' },
     });
     let stderr = '';
@@ -90,6 +90,16 @@ describe('kanban gateway', () => {
       expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [ok.id])).toEqual([{ status: 'done', result: `did ${ok.id}` }]);
       expect(await query(db, 'SELECT status, consecutive_failures FROM tasks WHERE id = ?', [bad.id])).toEqual([{ status: 'blocked', consecutive_failures: 2 }]);
       expect(await query(db, "SELECT COUNT(*) AS n FROM task_events WHERE task_id = ? AND kind = 'gave_up'", [bad.id])).toEqual([{ n: 1 }]);
+    });
+  });
+
+  it('renews the lease of a worker that outlives it, so the task is not released while it runs', async () => {
+    await withTempDir(async (home) => {
+      const task = kanban(home, '--json', 'create', 'slow', '--assignee', 'w').json();
+      const db = join(home, 'kanban.db');
+      const run = await gateway(home, 'sleep 4; echo finished', async () => (await query(db, "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0, ['--claim-ttl', '1']);
+      expect(run.stderr).not.toMatch(/failed|STALE_RUN/);
+      expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [task.id])).toEqual([{ status: 'done', outcome: 'completed' }]);
     });
   });
 
