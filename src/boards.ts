@@ -61,10 +61,10 @@ export function boardExists(home: string, slug: string): boolean {
 export function currentBoard(home: string): string {
   const fromEnv = env('KANBAN_BOARD', 'HERMES_KANBAN_BOARD');
   if (fromEnv) return normalizeSlug(fromEnv);
-  const file = join(home, 'kanban', 'current');
-  if (!existsSync(file)) return DEFAULT_BOARD;
+  const written = currentBoardFile(home);
+  if (written === undefined) return DEFAULT_BOARD;
   try {
-    const slug = normalizeSlug(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+    const slug = normalizeSlug(written);
     return boardExists(home, slug) ? slug : DEFAULT_BOARD;
   } catch {
     // A hand-edited file with a bad slug must not stop the gateway; it falls back to the default board.
@@ -81,12 +81,12 @@ export function setCurrentBoard(home: string, rawSlug: string): string {
 }
 
 /** The database file for these options: an explicit file wins, then KANBAN_DB, then the board's file. */
-export function resolveDbPath(options: { home?: string; board?: string; dbPath?: string }): { path: string; board: string | undefined } {
-  const explicit = options.dbPath ?? env('KANBAN_DB', 'HERMES_KANBAN_DB');
-  if (explicit) return { path: resolve(explicit), board: undefined };
+export function resolveDbPath(options: { home?: string; board?: string; dbPath?: string }): { path: string; board: string | undefined; home: string } {
   const home = resolveHome(options.home);
+  const explicit = options.dbPath ?? env('KANBAN_DB', 'HERMES_KANBAN_DB');
+  if (explicit) return { path: resolve(explicit), board: undefined, home };
   const board = options.board === undefined ? currentBoard(home) : normalizeSlug(options.board);
-  return { path: boardDbPath(home, board), board };
+  return { path: boardDbPath(home, board), board, home };
 }
 
 export function readBoardMeta(home: string, slug: string): BoardMeta {
@@ -161,7 +161,8 @@ export function removeBoard(home: string, rawSlug: string, options: { delete?: b
   return { slug, action: 'archived', newPath: target };
 }
 
+/** The slug written in `<home>/kanban/current`, as written (a BOM from other editors dropped). */
 function currentBoardFile(home: string): string | undefined {
   const file = join(home, 'kanban', 'current');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  return existsSync(file) ? readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trim() : undefined;
 }

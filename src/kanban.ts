@@ -2,9 +2,10 @@ import { drizzle } from 'drizzle-orm/libsql';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { DEFAULT_BOARD, boardExists, resolveDbPath, resolveHome, writeBoardMeta } from './boards';
+import { DEFAULT_BOARD, boardExists, resolveDbPath, writeBoardMeta } from './boards';
 import { openClient, type ConnectionOptions } from './db/connect';
-import { ensureMigrated, epochSeconds, type MigrationReport } from './db/migrate';
+import { epochSeconds } from './clock';
+import { ensureMigrated, type MigrationReport } from './db/migrate';
 import { fileEntry } from './db/registry';
 import * as schema from './db/schema';
 import type { RepoContext } from './repo/context';
@@ -50,12 +51,10 @@ export type Kanban = ReturnType<typeof repository>;
  * current schema (once per process), and returns the repository. Call `close()` when done.
  */
 export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanban> {
-  const { path, board } = resolveDbPath(options);
-  if (board !== undefined) {
-    const home = resolveHome(options.home);
-    if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
-    else if (!boardExists(home, board)) writeBoardMeta(home, board, {}, (options.now ?? epochSeconds)());
-  }
+  const { path, board, home } = resolveDbPath(options);
+  const now = options.now ?? epochSeconds;
+  if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
+  else if (board !== undefined && !boardExists(home, board)) writeBoardMeta(home, board, {}, now());
   const migration = await ensureMigrated(path, options);
   const entry = fileEntry(path);
   const client = openClient(entry.file.url, options);
@@ -63,7 +62,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
     db: drizzle(client, { schema }),
     lock: entry.lock,
     path: entry.file.key,
-    now: options.now ?? epochSeconds,
+    now,
     claimer: options.claimer ?? `${hostname()}:${process.pid}`,
   };
   return repository(ctx, board, migration, () => client.close());

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listBoards, removeBoard, resolveHome, setCurrentBoard, writeBoardMeta } from '../boards';
-import { epochSeconds } from '../db/migrate';
+import { epochSeconds } from '../clock';
 import { openKanban } from '../kanban';
 import { statsText } from './render';
 import { globals, print, withBoard } from './shared';

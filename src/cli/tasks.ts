@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { boardColumns, eventLine, statsText, taskDetail, taskLine } from './render';
 import { TASK_STATUSES, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
-import { collect, integer, manyOf, oneOf, print, withBoard } from './shared';
+import { collect, globals, integer, manyOf, oneOf, print, withBoard } from './shared';
 
 interface CreateFlags {
   body?: string;
@@ -164,7 +164,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--interval <ms>', 'poll interval with --follow', integer, 500)
     .action((f: { task?: string; after?: number; limit?: number; follow?: boolean; interval: number }, command: Command) =>
       withBoard(command, async (kb) => {
-        const json = command.optsWithGlobals<{ json?: boolean }>().json === true;
+        const json = globals(command).json === true;
         if (!f.follow) return print(command, await kb.listEvents({ taskId: f.task, afterId: f.after, limit: f.limit }), (list) => list.map(eventLine).join('\n'));
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());

@@ -1,4 +1,5 @@
 import type { Client, Transaction } from '@libsql/client';
+import { epochSeconds } from '../clock';
 import { classifyDatabaseError, KanbanError } from '../errors';
 import { adoptExistingFile, holdsKanbanTables, type AdoptionReport } from './adopt';
 import { ensureJournalMode, openClient, type ConnectionOptions } from './connect';
@@ -125,8 +126,4 @@ function pending(ledger: readonly LedgerRow[]): KnownMigration[] {
 
 function latestTag(): string {
   return knownMigrations().at(-1)?.tag ?? 'none';
-}
-
-export function epochSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }

@@ -1,13 +1,13 @@
 import type { RunStatus, Task } from '../db/schema';
 import { appendEvent, checkRun, closeRun, NO_CLAIM, taskInStatus, updateTask, write, type RepoContext } from './context';
-import { failureInput, parse, type FailureInput } from './input';
+import { failureInput, parse, type FailureInput, type FailureOutcome } from './input';
 
 /** Failures in a row before the breaker blocks a task, when neither the task nor the caller says. */
 export const DEFAULT_FAILURE_LIMIT = 2;
 /** `last_failure_error` keeps at most this many characters. */
 export const MAX_ERROR_LENGTH = 500;
 
-const RUN_STATUS_OF: Record<FailureInput['outcome'] & string, RunStatus> = {
+const RUN_STATUS_OF: Record<FailureOutcome, RunStatus> = {
   crashed: 'crashed',
   timed_out: 'timed_out',
   spawn_failed: 'failed',

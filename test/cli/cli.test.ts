@@ -97,7 +97,7 @@ describe('kanban gateway', () => {
     await withTempDir(async (home) => {
       const task = kanban(home, '--json', 'create', 'slow', '--assignee', 'w').json();
       const db = join(home, 'kanban.db');
-      const run = await gateway(home, 'sleep 4; echo finished', async () => (await query(db, "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0, ['--claim-ttl', '1']);
+      const run = await gateway(home, 'sleep 5; echo finished', async () => (await query(db, "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0, ['--claim-ttl', '2']);
       expect(run.stderr).not.toMatch(/failed|STALE_RUN/);
       expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [task.id])).toEqual([{ status: 'done', outcome: 'completed' }]);
     });
