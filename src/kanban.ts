@@ -5,10 +5,10 @@ import { dirname } from 'node:path';
 import { DEFAULT_BOARD, boardExists, resolveDbPath, writeBoardMeta } from './boards';
 import { openClient, type ConnectionOptions } from './db/connect';
 import { epochSeconds } from './clock';
-import { ensureMigrated, type MigrationReport } from './db/migrate';
+import { migrateOnce, type MigrationReport } from './db/migrate';
 import { fileEntry } from './db/registry';
 import * as schema from './db/schema';
-import type { RepoContext } from './repo/context';
+import { preparedReads, type RepoContext } from './repo/context';
 import * as activity from './repo/activity';
 import * as claims from './repo/claims';
 import * as failures from './repo/failures';
@@ -55,11 +55,17 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
   const now = options.now ?? epochSeconds;
   if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
   else if (board !== undefined && !boardExists(home, board)) writeBoardMeta(home, board, {}, now());
-  const migration = await ensureMigrated(path, options);
   const entry = fileEntry(path);
+  // One client for the boot step and the repository: a second connection would cost a boot its own open.
   const client = openClient(entry.file.url, options);
+  const migration = await migrateOnce(entry, options, client).catch((error: unknown) => {
+    client.close();
+    throw error;
+  });
+  const db = drizzle(client, { schema });
   const ctx: RepoContext = {
-    db: drizzle(client, { schema }),
+    db,
+    reads: preparedReads(db),
     lock: entry.lock,
     path: entry.file.key,
     now,

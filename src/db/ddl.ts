@@ -3,8 +3,8 @@
  * already hold some of our tables, so the generated `CREATE TABLE` migration cannot run on them.
  * A test checks that a file adopted this way ends with the same columns and indexes as a fresh one.
  */
-import { is, type SQL } from 'drizzle-orm';
-import { getTableConfig, SQLiteBaseInteger, SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { is, SQL } from 'drizzle-orm';
+import { getTableConfig, SQLiteBaseInteger, SQLiteColumn, SQLiteSyncDialect, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { kanbanNotifySubs, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
 
 export const KANBAN_TABLES: readonly SQLiteTable[] = [tasks, taskLinks, taskComments, taskEvents, taskRuns, kanbanNotifySubs];
@@ -32,9 +32,11 @@ export function canAddColumn(column: SQLiteColumn): boolean {
   return !column.primary && (!column.notNull || column.default !== undefined);
 }
 
+const dialect = new SQLiteSyncDialect();
+
+/** A column, or an expression such as `"priority" DESC` rendered as drizzle-kit renders it for indexes. */
 function indexColumnName(column: SQLiteColumn | SQL): string {
-  if (is(column, SQLiteColumn)) return quote(column.name);
-  throw new Error('The schema has an expression index, which adoption cannot render');
+  return is(column, SQL) ? dialect.sqlToQuery(column, 'indexes').sql : quote(column.name);
 }
 
 export function createTableSql(table: SQLiteTable): string {

@@ -38,15 +38,19 @@ interface LedgerRow {
  * after taking the lock, so the loser of a boot race finds the work done and applies nothing.
  */
 export async function ensureMigrated(target: string, options: EnsureMigratedOptions = {}): Promise<MigrationReport> {
-  const entry = fileEntry(target);
-  if (entry.migrated) return entry.migrated;
-  return entry.lock.runExclusive(async () => (entry.migrated ??= await migrateFile(entry, options)));
+  return migrateOnce(fileEntry(target), options);
 }
 
-async function migrateFile({ file }: FileEntry, options: EnsureMigratedOptions): Promise<MigrationReport> {
+/** `ensureMigrated` for a caller that already has a client on the file, which the migration then uses (`openKanban`). */
+export async function migrateOnce(entry: FileEntry, options: EnsureMigratedOptions, client?: Client): Promise<MigrationReport> {
+  if (entry.migrated) return entry.migrated;
+  return entry.lock.runExclusive(async () => (entry.migrated ??= await migrateFile(entry, options, client)));
+}
+
+async function migrateFile({ file }: FileEntry, options: EnsureMigratedOptions, shared?: Client): Promise<MigrationReport> {
   let client: Client | undefined;
   try {
-    client = openClient(file.url, options);
+    client = shared ?? openClient(file.url, options);
     const journalMode = await ensureJournalMode(client, options);
     const report = { path: file.key, journalMode, schemaVersion: latestTag() };
     // Fast path: a current ledger needs no write lock, so booting on a current file never waits.
@@ -62,7 +66,7 @@ async function migrateFile({ file }: FileEntry, options: EnsureMigratedOptions):
   } catch (error) {
     throw classifyDatabaseError(error, file.key);
   } finally {
-    client?.close();
+    if (!shared) client?.close();
   }
 }
 

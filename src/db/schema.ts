@@ -3,6 +3,7 @@
  * Python program writes (see the reference sheet), so both programs can share one `kanban.db`:
  * no foreign keys and no CHECK constraints, because existing files could violate them.
  */
+import { sql } from 'drizzle-orm';
 import { customType, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -73,6 +74,9 @@ export const tasks = sqliteTable(
     index('idx_tasks_status').on(t.status),
     index('idx_tasks_tenant').on(t.tenant),
     index('idx_tasks_idempotency').on(t.idempotencyKey),
+    // The dispatcher's claim order, so picking the next ready task reads one index entry instead
+    // of sorting every ready task (bench row 6: a 10,000-task board claimed about 1.8× faster).
+    index('idx_tasks_claim_order').on(t.status, sql`${t.priority} DESC`, t.createdAt, t.id),
   ],
 );
 

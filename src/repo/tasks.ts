@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import { taskLinks, tasks, type Task, type TaskStatus } from '../db/schema';
-import { appendEvent, findTaskIn, getTaskIn, taskInStatus, write, type RepoContext } from './context';
+import { appendEvent, found, taskInStatus, write, type RepoContext } from './context';
 import { assigneeInput, createTaskInput, listTasksInput, parse, type CreateTaskInput, type ListTasksFilter } from './input';
 
 /** `t_` + 4 random bytes in hex, as the original program makes them. */
@@ -31,24 +31,28 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     const missing = uniqueParents.filter((id) => !found.some((p) => p.id === id));
     if (missing.length) throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
     const status: TaskStatus = triage ? 'triage' : found.every((p) => p.status === 'done') ? 'ready' : 'todo';
-    let id = newTaskId();
-    while (await findTaskIn(tx, id)) id = newTaskId();
-    const [task] = await tx
-      .insert(tasks)
-      .values({ ...input, id, status, createdAt: now })
-      .returning();
+    // A random id can collide with a task's: the insert then writes nothing, and another id is drawn.
+    let task: Task | undefined;
+    while (!task) {
+      [task] = await tx
+        .insert(tasks)
+        .values({ ...input, id: newTaskId(), status, createdAt: now })
+        .onConflictDoNothing({ target: tasks.id })
+        .returning();
+    }
+    const { id } = task;
     if (uniqueParents.length) await tx.insert(taskLinks).values(uniqueParents.map((parentId) => ({ parentId, childId: id })));
     await appendEvent(tx, now, { taskId: id, kind: 'created', payload: { status, assignee: input.assignee ?? null, parents: uniqueParents } });
-    return task ?? (await getTaskIn(tx, id));
+    return task;
   });
 }
 
 export function findTask(ctx: RepoContext, id: string): Promise<Task | undefined> {
-  return findTaskIn(ctx.db, id);
+  return ctx.reads.taskById.get({ id });
 }
 
-export function getTask(ctx: RepoContext, id: string): Promise<Task> {
-  return getTaskIn(ctx.db, id);
+export async function getTask(ctx: RepoContext, id: string): Promise<Task> {
+  return found(await findTask(ctx, id), id);
 }
 
 /** Tasks by priority (highest first), then age. Archived tasks are hidden unless asked for. */

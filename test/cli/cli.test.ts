@@ -15,7 +15,7 @@ function kanban(home: string, ...args: string[]) {
 describe('the kanban command', () => {
   it('creates, links, claims, fails, completes and shows tasks, with stable --json', async () => {
     await withTempDir(async (home) => {
-      expect(kanban(home, '--json', 'migrate').json()).toMatchObject({ applied: ['0000_init'], adopted: false });
+      expect(kanban(home, '--json', 'migrate').json()).toMatchObject({ applied: ['0000_init', '0001_claim_order'], adopted: false });
       const parent = kanban(home, '--json', 'create', 'Design', '--assignee', 'Builder', '--priority', '2').json();
       const child = kanban(home, '--json', 'create', 'Build', '--parent', parent.id).json();
       expect([parent.status, parent.assignee, child.status]).toEqual(['ready', 'builder', 'todo']);

@@ -100,6 +100,32 @@ describe('ensureMigrated on a new file', () => {
   });
 });
 
+describe('ensureMigrated on a file an earlier kanban-db migrated', () => {
+  it('applies only the newer migrations, keeps every row, and the claim order then reads an index', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'kanban.db');
+      const [first, ...later] = knownMigrations();
+      if (!first || later.length === 0) throw new Error('this test needs at least two migrations');
+      await execScript(
+        path,
+        `${first.sql.join(';\n')};
+         CREATE TABLE __drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric);
+         INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('${first.hash}', ${first.folderMillis});
+         INSERT INTO tasks (id, title, status, priority, created_at) VALUES ('t_00000001', 'kept', 'ready', 3, 1700000000);`,
+      );
+      const report = await ensureMigrated(path);
+      expect(report.applied).toEqual(later.map((m) => m.tag));
+      expect(await ledger(path)).toHaveLength(knownMigrations().length);
+      expect(await query(path, 'SELECT id, title, priority FROM tasks')).toEqual([expect.objectContaining({ id: 't_00000001', title: 'kept', priority: 3 })]);
+      const plan = await query(
+        path,
+        "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, id ASC LIMIT 1",
+      );
+      expect(plan.map((row) => String(row.detail))).toEqual(['SEARCH tasks USING INDEX idx_tasks_claim_order (status=?)']);
+    });
+  });
+});
+
 describe('ensureMigrated refuses, leaving the file as it was', () => {
   it('NOT_A_DATABASE for a file that is not SQLite, naming the path', async () => {
     await withTempDir(async (dir) => {

@@ -58,8 +58,8 @@ export async function schemaOf(path: string): Promise<Record<string, TableShape>
     const indexes = await query(path, "SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [String(name)]);
     const indexColumns: Record<string, string[]> = {};
     for (const index of indexes) {
-      const cols = await query(path, 'SELECT name FROM pragma_index_info(?) ORDER BY seqno', [String(index.name)]);
-      indexColumns[String(index.name)] = cols.map((c) => String(c.name));
+      const cols = await query(path, 'SELECT name, "desc" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno', [String(index.name)]);
+      indexColumns[String(index.name)] = cols.map((c) => `${String(c.name)}${Number(c.desc) ? ' DESC' : ''}`);
     }
     out[String(name)] = {
       columns: columns.map((c) => ({

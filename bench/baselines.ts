@@ -1,0 +1,30 @@
+/** The baselines the bench measures kanban-db against: drizzle's own migrator, and plain SQL. */
+import type { Client } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { rawClient } from '../test/helpers/temp';
+import { MIGRATIONS_FOLDER } from './paths';
+
+/** drizzle's `migrate()` on the same `drizzle/` folder, as its documentation shows it. */
+export async function drizzleMigrate(file: string): Promise<void> {
+  await withClient(file, (client) => migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER }));
+}
+
+const statements = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
+  .flatMap((migration) => migration.sql)
+  .filter((statement) => statement.trim());
+
+/** The migrations' SQL executed directly, in one write transaction, with no ledger: the floor. */
+export async function rawMigrate(file: string): Promise<void> {
+  await withClient(file, (client) => client.batch(statements, 'write'));
+}
+
+export async function withClient<T>(file: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = rawClient(file);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}

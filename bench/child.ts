@@ -1,0 +1,69 @@
+/**
+ * A bench process: loads the built package, says "ready", then answers one JSON line per request
+ * (see protocol.ts), so the parent can release several at the same moment.
+ */
+import { createInterface } from 'node:readline';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { isKanbanError, openKanban, sqliteCode } from 'kanban-db';
+import { drizzleMigrate, withClient } from './baselines';
+import { request, rootMessage, type Reply, type Request } from './protocol';
+import { rawClaimNext, rawComplete } from './raw-sql';
+
+type Op = (file: string, limit: number) => Promise<string[]>;
+
+const ops: Record<Request['op'], Op> = {
+  async open(file) {
+    const kb = await openKanban({ dbPath: file });
+    kb.close();
+    return [];
+  },
+  async migrate(file) {
+    await drizzleMigrate(file);
+    return [];
+  },
+  async 'claim-ours'(file, limit) {
+    const kb = await openKanban({ dbPath: file });
+    const claimed: string[] = [];
+    try {
+      while (claimed.length < limit) {
+        const claim = await kb.claimNextTask();
+        if (!claim) break;
+        claimed.push(claim.task.id);
+        await kb.completeTask(claim.task.id, { runId: claim.runId });
+      }
+      return claimed;
+    } finally {
+      kb.close();
+    }
+  },
+  'claim-raw': (file, limit) =>
+    withClient(file, async (client) => {
+      const claimer = `${hostname()}:${process.pid}`;
+      const claimed: string[] = [];
+      while (claimed.length < limit) {
+        const claim = await rawClaimNext(client, claimer);
+        if (!claim) break;
+        claimed.push(claim.taskId);
+        await rawComplete(client, claim.taskId, claim.runId);
+      }
+      return claimed;
+    }),
+};
+
+async function answer(line: string): Promise<Reply> {
+  const { op, file, limit } = request.parse(JSON.parse(line));
+  const start = performance.now();
+  try {
+    const claimed = await ops[op](file, limit);
+    return { ok: true, ms: performance.now() - start, finishedAt: Date.now(), claimed };
+  } catch (error) {
+    const code = isKanbanError(error) ? error.code : (sqliteCode(error) ?? 'UNKNOWN');
+    return { ok: false, ms: performance.now() - start, finishedAt: Date.now(), claimed: [], code, message: rootMessage(error) };
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  void answer(line).then((result) => process.stdout.write(`${JSON.stringify(result)}\n`));
+});
+process.stdout.write('ready\n');

@@ -1,0 +1,53 @@
+/** Row 7: what the repository adds to create, get and list, against the same SQL written by hand. */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { openKanban } from 'kanban-db';
+import { rawClient } from '../test/helpers/temp';
+import { readyBoard } from './board';
+import { rawCreate, rawGet, rawList } from './raw-sql';
+import type { Row } from './report';
+import { interleave, sampleOf, series, warmUp } from './stats';
+
+const BOARD_TASKS = 2_000;
+const REPS = 9;
+const LIST_LIMIT = 100;
+
+/** Microseconds per call of `op`, over `calls` calls. */
+const perCall = (calls: number, op: (i: number) => Promise<unknown>) => async () => {
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) await op(i);
+  return ((performance.now() - start) * 1000) / calls;
+};
+
+export async function overheadRows(dir: string): Promise<Row[]> {
+  const file = await readyBoard(join(dir, 'overhead.db'), BOARD_TASKS);
+  const kb = await openKanban({ dbPath: file });
+  const client = rawClient(file);
+  const id = (i: number) => `t_${((i % BOARD_TASKS) + 1).toString(16).padStart(8, '0')}`;
+  try {
+    const cases = [
+      { what: 'create', calls: 100, ours: () => kb.createTask({ title: 'bench' }), raw: () => rawCreate(client, 'bench') },
+      { what: 'get by id', calls: 500, ours: (i: number) => kb.getTask(id(i)), raw: (i: number) => rawGet(client, id(i)) },
+      { what: `list (${LIST_LIMIT} rows)`, calls: 40, ours: () => kb.listTasks({ limit: LIST_LIMIT }), raw: () => rawList(client, LIST_LIMIT) },
+    ];
+    const rows: Row[] = [];
+    for (const [index, c] of cases.entries()) {
+      const ours = series(perCall(c.calls, c.ours));
+      const raw = series(perCall(c.calls, c.raw));
+      await warmUp([ours, raw]);
+      await interleave(REPS, [ours, raw]);
+      rows.push({
+        id: `7.${index + 1}`,
+        what: `Repository overhead: ${c.what} (${c.calls} calls a run)`,
+        unit: 'µs/call',
+        ours: sampleOf(ours),
+        baseline: { name: 'the same SQL by hand, parameterised, on @libsql/client', sample: sampleOf(raw) },
+        target: { text: '≤ 1.5× raw', met: sampleOf(ours).median <= 1.5 * sampleOf(raw).median },
+      });
+    }
+    return rows;
+  } finally {
+    kb.close();
+    client.close();
+  }
+}

@@ -1,0 +1,1 @@
+CREATE INDEX `idx_tasks_claim_order` ON `tasks` (`status`,"priority" DESC,`created_at`,`id`);
