@@ -11,9 +11,9 @@ export async function drizzleMigrate(file: string): Promise<void> {
   await withClient(file, (client) => migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER }));
 }
 
-const statements = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
-  .flatMap((migration) => migration.sql)
-  .filter((statement) => statement.trim());
+const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+export const MIGRATION_COUNT = migrations.length;
+const statements = migrations.flatMap((migration) => migration.sql).filter((statement) => statement.trim());
 
 /** The migrations' SQL executed directly, in one write transaction, with no ledger: the floor. */
 export async function rawMigrate(file: string): Promise<void> {

@@ -48,7 +48,7 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
 }
 
 export function findTask(ctx: RepoContext, id: string): Promise<Task | undefined> {
-  return ctx.reads.taskById.get({ id });
+  return ctx.reads.taskById().get({ id });
 }
 
 export async function getTask(ctx: RepoContext, id: string): Promise<Task> {
