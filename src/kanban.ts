@@ -1,4 +1,4 @@
-import { drizzle } from 'drizzle-orm/libsql';
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -62,7 +62,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
     client.close();
     throw error;
   });
-  const db = drizzle(client, { schema });
+  const db = drizzle(client);
   const ctx: RepoContext = {
     db,
     reads: preparedReads(db),
@@ -71,18 +71,25 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
     now,
     claimer: options.claimer ?? `${hostname()}:${process.pid}`,
   };
-  return repository(ctx, board, migration, () => client.close());
+  let withSchema: LibSQLDatabase<typeof schema> | undefined;
+  const schemaDb = () => (withSchema ??= drizzle(client, { schema }));
+  return repository(ctx, board, migration, schemaDb, () => client.close());
 }
 
-function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, close: () => void) {
+function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, schemaDb: () => LibSQLDatabase<typeof schema>, close: () => void) {
   return {
     /** The database file, absolute. */
     path: ctx.path,
     /** The board slug, or undefined when opened by file. */
     board,
     migration,
-    /** The Drizzle database, for queries this API does not have. Writes should go through the methods. */
-    db: ctx.db,
+    /**
+     * The Drizzle database with the schema (relational queries too), for reads this API does not
+     * have; made on first use. Writes should go through the methods.
+     */
+    get db() {
+      return schemaDb();
+    },
     close,
     createTask: (input: CreateTaskInput) => taskOps.createTask(ctx, input),
     findTask: (id: string) => taskOps.findTask(ctx, id),

@@ -1,14 +1,15 @@
 import type { Mutex } from 'async-mutex';
 import { and, eq, inArray, isNull, ne, notExists, sql } from 'drizzle-orm';
-import type { LibSQLDatabase, LibSQLTransaction } from 'drizzle-orm/libsql';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { classifyDatabaseError, KanbanError } from '../errors';
-import * as schema from '../db/schema';
 import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
 
-export type Schema = typeof schema;
-export type Db = LibSQLDatabase<Schema>;
-export type Tx = LibSQLTransaction<Schema, ExtractTablesWithRelations<Schema>>;
+/**
+ * The repository's database: the query builder without drizzle's relational layer, whose set-up
+ * would cost every boot more than a millisecond (bench row 2). `Kanban.db` adds it for callers.
+ */
+export type Db = LibSQLDatabase;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Reader = Db | Tx;
 
 const prepareTaskById = (db: Db) => db.select().from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare();

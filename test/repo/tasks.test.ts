@@ -1,3 +1,4 @@
+import { tasks } from '../../src/db/schema';
 import { KanbanError, isKanbanError } from '../../src/errors';
 import { snapshot, untyped, withTempBoard } from '../helpers/board';
 
@@ -56,6 +57,16 @@ describe('reading tasks', () => {
     await withTempBoard(async (kb) => {
       expect(await kb.findTask('t_00000000')).toBeUndefined();
       await expect(kb.getTask('t_00000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+
+  it('finds a task it just created, and kb.db answers drizzle queries, relational ones too', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 'read me', skills: ['sql'] });
+      expect(await kb.findTask(task.id)).toEqual(task);
+      expect(await kb.getTask(task.id)).toEqual(task);
+      expect(await kb.db.query.tasks.findFirst({ where: (t, { eq }) => eq(t.id, task.id) })).toEqual(task);
+      expect(await kb.db.select({ title: tasks.title }).from(tasks)).toEqual([{ title: 'read me' }]);
     });
   });
 
