@@ -1,7 +1,8 @@
 /** Row 7: what the repository adds to create, get and list, against the same SQL written by hand. */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openKanban } from 'kanban-db';
+import { openKanban, tasks, type Kanban } from 'kanban-db';
+import { eq } from 'drizzle-orm';
 import { rawClient } from '../test/helpers/temp';
 import { readyBoard } from './board';
 import { rawCreate, rawGet, rawList } from './raw-sql';
@@ -45,9 +46,32 @@ export async function overheadRows(dir: string): Promise<Row[]> {
         target: { text: '≤ 1.5× raw', met: sampleOf(ours).median <= 1.5 * sampleOf(raw).median },
       });
     }
+    rows.push(await buildRow(kb));
     return rows;
   } finally {
     kb.close();
     client.close();
   }
+}
+
+/**
+ * Row 9, to explain rows 6 and 7: what drizzle spends building one statement, before SQLite sees
+ * it. Inside a transaction every statement is built anew, as drizzle's prepared queries belong to
+ * the client rather than to a transaction.
+ */
+async function buildRow(kb: Kanban): Promise<Row> {
+  const BUILDS = 5_000;
+  const build = (query: () => { toSQL(): unknown }) => perCall(BUILDS, async () => query().toSQL());
+  const fullRow = series(build(() => kb.db.select().from(tasks).where(eq(tasks.id, 't_00000001'))));
+  const oneColumn = series(build(() => kb.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, 't_00000001'))));
+  await warmUp([fullRow, oneColumn]);
+  await interleave(REPS, [fullRow, oneColumn]);
+  return {
+    id: '9',
+    what: 'Building one drizzle statement that names all 27 task columns (`select().from(tasks)`; `returning()` is alike), not running it',
+    unit: 'µs/call',
+    ours: sampleOf(fullRow),
+    baseline: { name: 'building a one-column select', sample: sampleOf(oneColumn) },
+    notes: 'informative: the claim cycle of row 6 builds three full-row statements and eight small ones per task',
+  };
 }
