@@ -12,7 +12,7 @@ import { interleave, sampleOf, series } from './stats';
 
 const BOARD_TASKS = 10_000;
 /** The gateway works until this many tasks are done (each one a worker process), or the time limit. */
-const DONE_PER_RUN = 300;
+const DONE_PER_RUN = 200;
 const LIMIT_MS = 30_000;
 const IDLE_MS = 2_000;
 const REPS = 3;

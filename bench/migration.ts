@@ -1,15 +1,14 @@
 /** Rows 1–3: migrating a fresh file, booting a new process on a current one, and the warm call. */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureMigrated } from 'kanban-db';
 import { rawClient } from '../test/helpers/temp';
 import { drizzleMigrate, rawMigrate } from './baselines';
 import { askFresh } from './children';
 import type { Row } from './report';
-import { elapsed, interleave, sampleOf, series, warmUp, type Sample } from './stats';
+import { elapsed, interleave, perCall, sampleOf, series, warmUp, type Sample } from './stats';
 
-const COLD_REPS = 25;
+const COLD_REPS = 20;
 const BOOT_REPS = 9;
 const WARM_CALLS = 200_000;
 const WARM_REPS = 7;
@@ -107,13 +106,8 @@ async function warmRow(dir: string): Promise<Row> {
   const file = join(dir, 'warm.db');
   const report = await ensureMigrated(file);
   const resolved = Promise.resolve(report);
-  const perCall = async (call: () => Promise<unknown>) => {
-    const start = performance.now();
-    for (let i = 0; i < WARM_CALLS; i++) await call();
-    return ((performance.now() - start) * 1000) / WARM_CALLS;
-  };
-  const ours = series(() => perCall(() => ensureMigrated(file)));
-  const floor = series(() => perCall(() => resolved));
+  const ours = series(perCall(WARM_CALLS, () => ensureMigrated(file)));
+  const floor = series(perCall(WARM_CALLS, () => resolved));
   await interleave(WARM_REPS, [ours, floor]);
   const sample = sampleOf(ours);
   return {

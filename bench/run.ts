@@ -10,12 +10,12 @@ import { adoptionRow } from './adoption';
 import { claimRows } from './claims';
 import { memoryRow } from './memory';
 import { migrationRows } from './migration';
-import { overheadRows } from './overhead';
+import { buildRow, overheadRows } from './overhead';
 import { README, RESULTS } from './paths';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
 
-const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow];
+const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, buildRow];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 

@@ -20,6 +20,13 @@ export function summarise(values: readonly number[]): Sample {
   return { median: percentile(sorted, 0.5), p10: percentile(sorted, 0.1), p90: percentile(sorted, 0.9), n: sorted.length };
 }
 
+/** A measurement: microseconds per call of `op`, over `calls` calls. */
+export const perCall = (calls: number, op: (i: number) => Promise<unknown>) => async (): Promise<number> => {
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) await op(i);
+  return ((performance.now() - start) * 1000) / calls;
+};
+
 /** Milliseconds `fn` takes. */
 export async function elapsed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
