@@ -6,7 +6,7 @@ import { rawClient } from '../test/helpers/temp';
 import { drizzleMigrate, rawMigrate } from './baselines';
 import { askFresh } from './children';
 import type { Row } from './report';
-import { elapsed, interleave, perCall, sampleOf, series, warmUp, type Sample } from './stats';
+import { elapsed, interleave, perCall, sampleOf, series, warmUp, type Series } from './stats';
 
 const COLD_REPS = 20;
 const BOOT_REPS = 9;
@@ -24,24 +24,17 @@ export async function migrationRows(dir: string): Promise<Row[]> {
   const raw = series(() => elapsed(() => rawMigrate(fresh())));
   await warmUp([ours, oursRollback, drizzle, raw]);
   await interleave(COLD_REPS, [ours, oursRollback, drizzle, raw]);
-  const noSlowerThanMigrate = (s: Sample) => s.median <= sampleOf(drizzle).median;
+  const againstMigrate = (id: string, what: string, contender: Series): Row => ({
+    id,
+    what,
+    unit: 'ms',
+    ours: sampleOf(contender),
+    baseline: { name: "drizzle's `migrate()`", sample: sampleOf(drizzle) },
+    target: { text: 'no slower than `migrate()`', met: sampleOf(contender).median <= sampleOf(drizzle).median },
+  });
   return [
-    {
-      id: '1',
-      what: 'Cold migration of a fresh file: `ensureMigrated` (switches to WAL)',
-      unit: 'ms',
-      ours: sampleOf(ours),
-      baseline: { name: "drizzle's `migrate()`", sample: sampleOf(drizzle) },
-      target: { text: 'no slower than `migrate()`', met: noSlowerThanMigrate(sampleOf(ours)) },
-    },
-    {
-      id: '1b',
-      what: 'Cold migration, `ensureMigrated({ wal: false })`: the journal mode `migrate()` leaves',
-      unit: 'ms',
-      ours: sampleOf(oursRollback),
-      baseline: { name: "drizzle's `migrate()`", sample: sampleOf(drizzle) },
-      target: { text: 'no slower than `migrate()`', met: noSlowerThanMigrate(sampleOf(oursRollback)) },
-    },
+    againstMigrate('1', 'Cold migration of a fresh file: `ensureMigrated` (switches to WAL)', ours),
+    againstMigrate('1b', 'Cold migration, `ensureMigrated({ wal: false })`: the journal mode `migrate()` leaves', oursRollback),
     {
       id: '1c',
       what: 'Cold migration, `ensureMigrated` against the same SQL executed directly',

@@ -83,7 +83,7 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
   return write(ctx, async (tx, now) => {
     for (;;) {
       // Only the id: the claim's UPDATE … RETURNING reads the row, and building a 27-column select
-      // costs more than the query itself (bench row 6).
+      // costs more than the query itself (bench row 9).
       const [candidate] = await tx
         .select({ id: tasks.id })
         .from(tasks)
