@@ -16,6 +16,7 @@ import * as links from './repo/links';
 import * as moves from './repo/moves';
 import * as notify from './repo/notify';
 import * as taskOps from './repo/tasks';
+import { newTaskId } from './repo/tasks';
 import type {
   BlockOptions,
   ClaimNextOptions,
@@ -42,6 +43,8 @@ export interface OpenKanbanOptions extends ConnectionOptions {
   readonly now?: () => number;
   /** Written into `claim_lock`; default `host:pid`. */
   readonly claimer?: string;
+  /** New task ids; default `t_` + 8 random hex digits, as the original program makes them. For tests and replays. */
+  readonly newTaskId?: () => string;
 }
 
 export type Kanban = ReturnType<typeof repository>;
@@ -70,6 +73,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
     path: entry.file.key,
     now,
     claimer: options.claimer ?? `${hostname()}:${process.pid}`,
+    newTaskId: options.newTaskId ?? newTaskId,
   };
   let withSchema: LibSQLDatabase<typeof schema> | undefined;
   const schemaDb = () => (withSchema ??= drizzle(client, { schema }));

@@ -37,6 +37,7 @@ export interface RepoContext {
   readonly now: () => number;
   /** Written into `claim_lock`, `host:pid` style. */
   readonly claimer: string;
+  readonly newTaskId: () => string;
 }
 
 /**

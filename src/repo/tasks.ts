@@ -36,7 +36,7 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     while (!task) {
       [task] = await tx
         .insert(tasks)
-        .values({ ...input, id: newTaskId(), status, createdAt: now })
+        .values({ ...input, id: ctx.newTaskId(), status, createdAt: now })
         .onConflictDoNothing({ target: tasks.id })
         .returning();
     }

@@ -12,6 +12,23 @@ describe('creating tasks', () => {
     });
   });
 
+  it('draws another id when a new id is taken, leaving the task that has it alone', async () => {
+    const ids = ['t_0000000a', 't_0000000a', 't_0000000a', 't_0000000b'];
+    await withTempBoard(
+      async (kb) => {
+        const first = await kb.createTask({ title: 'first' });
+        const second = await kb.createTask({ title: 'second' });
+        expect([first.id, second.id]).toEqual(['t_0000000a', 't_0000000b']);
+        expect((await kb.getTask('t_0000000a')).title).toBe('first');
+        expect((await kb.listEvents()).map((e) => [e.taskId, e.kind])).toEqual([
+          ['t_0000000a', 'created'],
+          ['t_0000000b', 'created'],
+        ]);
+      },
+      { newTaskId: () => ids.shift() ?? 't_ffffffff' },
+    );
+  });
+
   it('is ready without parents or with all parents done, todo otherwise, triage when asked', async () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'parent' });
