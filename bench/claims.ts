@@ -8,8 +8,8 @@ import { interleave, sampleOf, series } from './stats';
 
 const BOARD_TASKS = 10_000;
 /** Tasks each run claims and completes, of the board's 10,000: the whole board would take minutes per run. */
-const TASKS_PER_RUN = 600;
-const REPS = 3;
+const TASKS_PER_RUN = 400;
+const REPS = 5;
 const PROCESS_COUNTS = [1, 2, 4, 8] as const;
 
 export async function claimRows(dir: string): Promise<Row[]> {

@@ -9,7 +9,7 @@ import type { Row } from './report';
 import { elapsed, interleave, perCall, sampleOf, series, warmUp, type Series } from './stats';
 
 const COLD_REPS = 20;
-const BOOT_REPS = 9;
+const BOOT_REPS = 15;
 const WARM_CALLS = 200_000;
 const WARM_REPS = 7;
 /** How long row 2's lock holder keeps the write lock while a new process boots. */
