@@ -43,6 +43,7 @@ export function registerGatewayCommands(program: Command): void {
     .description('the main job: seed the demo board, run the gateway until it settles, print the result')
     .action(async (_f, command: Command) => {
       const { home } = globals(command);
-      await runDemo(home ? { home } : {});
+      const { settled } = await runDemo(home ? { home } : {});
+      if (!settled) process.exitCode = 1;
     });
 }

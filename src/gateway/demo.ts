@@ -8,6 +8,7 @@ import { boardColumns } from '../cli/render';
 import { startGateway } from './gateway';
 
 export const DEMO_BOARD = 'demo';
+const DEMO_TIMEOUT_MS = 60_000;
 const SETTLED = new Set(['done', 'blocked', 'archived']);
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -15,6 +16,8 @@ export interface DemoSummary {
   readonly tasks: Task[];
   readonly delivered: number;
   readonly notificationsFile: string;
+  /** False when the time limit came before every task settled and every notification went out. */
+  readonly settled: boolean;
 }
 
 /**
@@ -50,17 +53,16 @@ export async function runDemo(options: { home?: string; out?: (line: string) => 
     },
     log: (line) => out(line),
   });
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let tasks: Task[] = [];
-  for (;;) {
-    tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
-    const undelivered = await Promise.all((await kb.listSubscriptions()).map((sub) => kb.unseenEvents(sub)));
-    const settled = tasks.every((t) => SETTLED.has(t.status)) && gateway.running() === 0 && undelivered.every((e) => e.length === 0);
-    if (settled || Date.now() > deadline) break;
+  const deadline = Date.now() + (options.timeoutMs ?? DEMO_TIMEOUT_MS);
+  let settled = false;
+  while (!settled && Date.now() <= deadline) {
     await sleep(100);
+    const tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
+    const undelivered = await Promise.all((await kb.listSubscriptions()).map((sub) => kb.unseenEvents(sub)));
+    settled = tasks.every((t) => SETTLED.has(t.status)) && gateway.running() === 0 && undelivered.every((e) => e.length === 0);
   }
   await gateway.stop();
-  tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
+  const tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
   kb.close();
   out('');
   out(boardColumns(tasks, 22));
@@ -68,7 +70,8 @@ export async function runDemo(options: { home?: string; out?: (line: string) => 
   for (const t of tasks) {
     out(`${t.id} ${t.status.padEnd(7)} ${t.title}${t.status === 'blocked' ? ` — breaker: ${t.consecutiveFailures} failures, last: ${t.lastFailureError ?? ''}` : ''}`);
   }
-  const done = tasks.filter((t) => t.status === 'done').length;
-  out(`summary: ${done} done, ${tasks.length - done} blocked, ${delivered} notifications delivered (also in ${notificationsFile})`);
-  return { tasks, delivered, notificationsFile };
+  const count = (status: Task['status']) => tasks.filter((t) => t.status === status).length;
+  out(`summary: ${count('done')} done, ${count('blocked')} blocked, ${delivered} notifications delivered (also in ${notificationsFile})`);
+  if (!settled) out(`the board did not settle within ${(options.timeoutMs ?? DEMO_TIMEOUT_MS) / 1000} s; the gateway was stopped`);
+  return { tasks, delivered, notificationsFile, settled };
 }

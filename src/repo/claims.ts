@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { taskRuns, tasks, type Task } from '../db/schema';
 import {
   appendEvent,
+  CLAIM_ORDER,
   checkRun,
   closeRun,
   hasUnfinishedParent,
@@ -96,7 +97,7 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
             options.assignedOnly ? isNotNull(tasks.assignee) : undefined,
           ),
         )
-        .orderBy(desc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))
+        .orderBy(...CLAIM_ORDER)
         .limit(1);
       if (!candidate) return undefined;
       // A rejected candidate drops to todo, so the loop moves on to the next one.

@@ -1,5 +1,5 @@
 import type { Mutex } from 'async-mutex';
-import { and, eq, inArray, isNull, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne, notExists, sql } from 'drizzle-orm';
 import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { classifyDatabaseError, KanbanError } from '../errors';
 import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
@@ -116,6 +116,9 @@ export async function closeRun(
     .set({ status: close.status, outcome: close.outcome, endedAt: now, summary: close.summary ?? null, error: close.error ?? null })
     .where(and(eq(taskRuns.id, task.currentRunId), isNull(taskRuns.endedAt)));
 }
+
+/** Priority first, then age: the order of `listTasks` and of claims, which `idx_tasks_claim_order` serves. */
+export const CLAIM_ORDER = [desc(tasks.priority), asc(tasks.createdAt), asc(tasks.id)];
 
 /** The columns that describe a claim; cleared whenever a task stops running. */
 export const NO_CLAIM = { claimLock: null, claimExpires: null, workerPid: null, currentRunId: null } as const;

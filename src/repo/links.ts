@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import { taskLinks, tasks } from '../db/schema';
-import { appendEvent, getTaskIn, hasUnfinishedParent, promoteEligible, write, type RepoContext, type Tx } from './context';
+import { appendEvent, getTaskIn, promoteEligible, write, type RepoContext, type Tx } from './context';
 
 /** True when `descendant` can be reached from `ancestor` by following child links. */
 async function reaches(tx: Tx, ancestor: string, descendant: string): Promise<boolean> {
@@ -41,6 +41,6 @@ export async function unlinkTasks(ctx: RepoContext, parentId: string, childId: s
       .returning();
     if (removed.length === 0) throw new KanbanError('NOT_FOUND', `Task ${childId} does not depend on ${parentId}`);
     await appendEvent(tx, now, { taskId: childId, kind: 'unlinked', payload: { parent: parentId } });
-    if (!(await hasUnfinishedParent(tx, childId))) await promoteEligible(tx, now, [childId]);
+    await promoteEligible(tx, now, [childId]);
   });
 }

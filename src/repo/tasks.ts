@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import { taskLinks, tasks, type Task, type TaskStatus } from '../db/schema';
-import { appendEvent, found, taskInStatus, write, type RepoContext } from './context';
+import { appendEvent, CLAIM_ORDER, found, taskInStatus, updateTask, write, type RepoContext } from './context';
 import { assigneeInput, createTaskInput, listTasksInput, parse, type CreateTaskInput, type ListTasksFilter } from './input';
 
 /** `t_` + 4 random bytes in hex, as the original program makes them. */
@@ -68,7 +68,7 @@ export async function listTasks(ctx: RepoContext, raw?: ListTasksFilter): Promis
     .select()
     .from(tasks)
     .where(and(...where))
-    .orderBy(desc(tasks.priority), asc(tasks.createdAt), asc(tasks.id));
+    .orderBy(...CLAIM_ORDER);
   return filter.limit === undefined ? query : query.limit(filter.limit);
 }
 
@@ -78,8 +78,8 @@ export async function assignTask(ctx: RepoContext, id: string, rawAssignee: stri
   return write(ctx, async (tx, now) => {
     const task = await taskInStatus(tx, id, ['triage', 'todo', 'ready', 'blocked', 'done'], 'reassign');
     const reset = task.assignee !== assignee ? { consecutiveFailures: 0, lastFailureError: null } : {};
-    const [updated] = await tx.update(tasks).set({ assignee, ...reset }).where(eq(tasks.id, id)).returning();
+    const updated = await updateTask(tx, id, { assignee, ...reset });
     await appendEvent(tx, now, { taskId: id, kind: 'assigned', payload: { from: task.assignee, to: assignee } });
-    return updated ?? task;
+    return updated;
   });
 }

@@ -36,6 +36,16 @@ describe('the kanban command', () => {
     });
   });
 
+  it('runs the demo, the main job, until its board settles: 4 done, 1 blocked by the breaker, 4 notifications', async () => {
+    await withTempDir(async (home) => {
+      const run = kanban(home, 'demo');
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('summary: 4 done, 1 blocked, 4 notifications delivered');
+      expect(run.stdout).toMatch(/blocked Call the flaky model — breaker: 2 failures, last: could not reach the model/);
+      expect(run.stdout).not.toContain('did not settle');
+    });
+  });
+
   it.each([
     [['complete', 't_00000000'], 'NOT_FOUND'],
     [['create', '   '], 'INVALID_INPUT'],
