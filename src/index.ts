@@ -2,7 +2,7 @@ export { openKanban, type Kanban, type OpenKanbanOptions } from './kanban';
 export { ensureMigrated, type EnsureMigratedOptions, type MigrationReport } from './db/migrate';
 export type { AdoptionReport } from './db/adopt';
 export { DEFAULT_BUSY_TIMEOUT_MS, type ConnectionOptions } from './db/connect';
-export { forgetFile } from './db/registry';
+export { forgetFile } from './db/migrate';
 export {
   DEFAULT_BOARD,
   currentBoard,

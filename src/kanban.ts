@@ -1,27 +1,26 @@
-import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_BOARD, boardExists, resolveDbPath, writeBoardMeta } from './boards';
-import { openClient, type ConnectionOptions } from './db/connect';
 import { epochSeconds } from './clock';
+import type { ConnectionOptions } from './db/connect';
+import type { SchemaDb } from './db/engine';
 import { migrateOnce, type MigrationReport } from './db/migrate';
-import { fileEntry } from './db/registry';
-import * as schema from './db/schema';
-import { preparedReads, type RepoContext } from './repo/context';
+import { acquireEngine, fileEntry, releaseEngine } from './db/registry';
+import type { Comment, NotifySubscription, Run, Task, TaskEvent } from './db/schema';
 import * as activity from './repo/activity';
+import type { BoardStats } from './repo/activity';
 import * as claims from './repo/claims';
+import type { Claim } from './repo/claims';
+import type { RepoContext } from './repo/context';
 import * as failures from './repo/failures';
-import * as links from './repo/links';
-import * as moves from './repo/moves';
-import * as notify from './repo/notify';
-import * as taskOps from './repo/tasks';
-import { newTaskId } from './repo/tasks';
+import type { FailureResult } from './repo/failures';
 import type {
   BlockOptions,
   ClaimNextOptions,
   ClaimOptions,
   CommentInput,
+  CompleteAndClaimOptions,
   CompleteOptions,
   CreateTaskInput,
   EventsFilter,
@@ -31,6 +30,12 @@ import type {
   SubscriptionInput,
   SubscriptionKey,
 } from './repo/input';
+import * as links from './repo/links';
+import * as moves from './repo/moves';
+import type { CompleteAndClaimResult } from './repo/moves';
+import * as notify from './repo/notify';
+import { statementsOf } from './repo/statements';
+import * as taskOps from './repo/tasks';
 
 export interface OpenKanbanOptions extends ConnectionOptions {
   /** Board slug; default: KANBAN_BOARD, then `<home>/kanban/current`, then `default`. */
@@ -47,7 +52,90 @@ export interface OpenKanbanOptions extends ConnectionOptions {
   readonly newTaskId?: () => string;
 }
 
-export type Kanban = ReturnType<typeof repository>;
+/**
+ * A board: its tasks, their dependencies, attempts, comments, event log and notification cursors.
+ * Every write is one `BEGIN IMMEDIATE` transaction; a refused call (a `KanbanError`) writes nothing.
+ */
+export interface Kanban {
+  /** The database file, absolute. */
+  readonly path: string;
+  /** The board slug, or undefined when opened by file. */
+  readonly board: string | undefined;
+  /** What the boot step did to the file. */
+  readonly migration: MigrationReport;
+  /**
+   * The Drizzle database with the schema (relational queries too) on this board's connection, for
+   * reads this interface does not have; built on first use. Writes should go through the methods.
+   */
+  readonly db: SchemaDb;
+  /** Gives back this handle's use of the connection; the last handle of a file closes it. */
+  close(): void;
+
+  /** Creates a task: `triage` if asked, else `ready` when every parent is done, else `todo`. */
+  createTask(input: CreateTaskInput): Promise<Task>;
+  /** The task, or undefined when there is none with this id. */
+  findTask(id: string): Promise<Task | undefined>;
+  /** The task; `NOT_FOUND` when there is none with this id. */
+  getTask(id: string): Promise<Task>;
+  /** Tasks by priority (highest first), then age; archived ones only when asked for. */
+  listTasks(filter?: ListTasksFilter): Promise<Task[]>;
+  /** Gives the task to another worker (or none); a new assignee starts with a clean failure counter. */
+  assignTask(id: string, assignee: string | null): Promise<Task>;
+  /** Makes `childId` wait for `parentId`; `CYCLE` for a self-link or a cycle. */
+  linkTasks(parentId: string, childId: string): Promise<void>;
+  /** Removes a dependency; the child becomes ready when its remaining parents are done. */
+  unlinkTasks(parentId: string, childId: string): Promise<void>;
+
+  /** Claims this task if it is ready and unclaimed; undefined otherwise. */
+  claimTask(id: string, options?: ClaimOptions): Promise<Claim | undefined>;
+  /** Claims the next ready task in priority order, optionally one worker's; undefined when none is ready. */
+  claimNextTask(options?: ClaimNextOptions): Promise<Claim | undefined>;
+  /** Extends a running task's lease; `STALE_RUN` when `runId` is no longer its attempt. */
+  heartbeat(id: string, options?: HeartbeatOptions): Promise<Task>;
+  /** Running tasks whose lease ran out go back to `ready` (not a failure); returns their ids. */
+  releaseStaleClaims(): Promise<string[]>;
+  /** `running`, `ready` or `blocked` → `done`; children whose parents are now all done become ready. */
+  completeTask(id: string, options?: CompleteOptions): Promise<Task>;
+  /**
+   * Completes a task and claims the next one matching `claimNext` in one commit, so a busy worker
+   * pays one fsync per task; when either half is refused, neither is written.
+   */
+  completeAndClaimNext(id: string, options?: CompleteAndClaimOptions): Promise<CompleteAndClaimResult>;
+  /** `running` or `ready` → `blocked` with a reason. */
+  blockTask(id: string, options: BlockOptions): Promise<Task>;
+  /** `blocked` → `ready`, or `todo` while a parent is unfinished. */
+  unblockTask(id: string): Promise<Task>;
+  /** Any status → `archived`; an open run is closed as reclaimed. */
+  archiveTask(id: string): Promise<Task>;
+  /** An operator hands a running task back: `ready` again, failure counter reset. */
+  reclaimTask(id: string): Promise<Task>;
+  /** Every `todo` task whose parents are all done becomes `ready`; returns their ids. */
+  promoteReady(): Promise<string[]>;
+  /** The breaker: counts a failed attempt, and blocks the task at its limit. */
+  recordFailure(id: string, input: FailureInput): Promise<FailureResult>;
+
+  /** Adds a comment to a task. */
+  addComment(id: string, input: CommentInput): Promise<Comment>;
+  /** A task's comments, oldest first. */
+  listComments(id: string): Promise<Comment[]>;
+  /** A task's attempts, oldest first. */
+  listRuns(id: string): Promise<Run[]>;
+  /** The event log in order, optionally filtered. */
+  listEvents(filter?: EventsFilter): Promise<TaskEvent[]>;
+  /** Counts per status and per assignee. */
+  stats(): Promise<BoardStats>;
+
+  /** Subscribes a chat to a task's events; subscribing twice keeps the first cursor. */
+  subscribe(input: SubscriptionInput): Promise<NotifySubscription>;
+  /** Removes a subscription; false when there was none. */
+  unsubscribe(key: SubscriptionKey): Promise<boolean>;
+  /** Subscriptions, optionally one task's. */
+  listSubscriptions(taskId?: string): Promise<NotifySubscription[]>;
+  /** The subscriber's undelivered events of the notified kinds, oldest first. */
+  unseenEvents(key: SubscriptionKey, kinds?: readonly string[]): Promise<TaskEvent[]>;
+  /** Moves the subscriber's cursor forward to `eventId` (never back). */
+  advanceCursor(key: SubscriptionKey, eventId: number): Promise<void>;
+}
 
 /**
  * Opens a board: resolves its file, creates the board's folder if needed, brings the file to the
@@ -59,69 +147,69 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
   if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
   else if (board !== undefined && !boardExists(home, board)) writeBoardMeta(home, board, {}, now());
   const entry = fileEntry(path);
-  // One client for the boot step and the repository: a second connection would cost a boot its own open.
-  const client = openClient(entry.file.url, options);
-  const migration = await migrateOnce(entry, options, client).catch((error: unknown) => {
-    client.close();
-    throw error;
-  });
-  const db = drizzle(client);
-  const ctx: RepoContext = {
-    db,
-    reads: preparedReads(db),
-    lock: entry.lock,
-    path: entry.file.key,
-    now,
-    claimer: options.claimer ?? `${hostname()}:${process.pid}`,
-    newTaskId: options.newTaskId ?? newTaskId,
+  // One connection per file per process, shared by every handle and by the boot step.
+  const engine = acquireEngine(entry, options);
+  let open = true;
+  const close = () => {
+    if (open) releaseEngine(entry, engine);
+    open = false;
   };
-  let withSchema: LibSQLDatabase<typeof schema> | undefined;
-  const schemaDb = () => (withSchema ??= drizzle(client, { schema }));
-  return repository(ctx, board, migration, schemaDb, () => client.close());
+  try {
+    const migration = await migrateOnce(entry, engine, options);
+    const ctx: RepoContext = {
+      engine,
+      db: engine.db,
+      q: statementsOf(engine),
+      path: engine.path,
+      now,
+      claimer: options.claimer ?? `${hostname()}:${process.pid}`,
+      newTaskId: options.newTaskId ?? taskOps.newTaskId,
+      connection: options,
+    };
+    return repository(ctx, board, migration, close);
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
-function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, schemaDb: () => LibSQLDatabase<typeof schema>, close: () => void) {
+function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, close: () => void): Kanban {
   return {
-    /** The database file, absolute. */
     path: ctx.path,
-    /** The board slug, or undefined when opened by file. */
     board,
     migration,
-    /**
-     * The Drizzle database with the schema (relational queries too), for reads this API does not
-     * have; made on first use. Writes should go through the methods.
-     */
     get db() {
-      return schemaDb();
+      return ctx.engine.schemaDb();
     },
     close,
-    createTask: (input: CreateTaskInput) => taskOps.createTask(ctx, input),
-    findTask: (id: string) => taskOps.findTask(ctx, id),
-    getTask: (id: string) => taskOps.getTask(ctx, id),
-    listTasks: (filter?: ListTasksFilter) => taskOps.listTasks(ctx, filter),
-    assignTask: (id: string, assignee: string | null) => taskOps.assignTask(ctx, id, assignee),
-    linkTasks: (parentId: string, childId: string) => links.linkTasks(ctx, parentId, childId),
-    unlinkTasks: (parentId: string, childId: string) => links.unlinkTasks(ctx, parentId, childId),
-    claimTask: (id: string, opts?: ClaimOptions) => claims.claimTask(ctx, id, opts),
-    claimNextTask: (opts?: ClaimNextOptions) => claims.claimNextTask(ctx, opts),
-    heartbeat: (id: string, opts?: HeartbeatOptions) => claims.heartbeat(ctx, id, opts),
+    createTask: (input) => taskOps.createTask(ctx, input),
+    findTask: (id) => taskOps.findTask(ctx, id),
+    getTask: (id) => taskOps.getTask(ctx, id),
+    listTasks: (filter) => taskOps.listTasks(ctx, filter),
+    assignTask: (id, assignee) => taskOps.assignTask(ctx, id, assignee),
+    linkTasks: (parentId, childId) => links.linkTasks(ctx, parentId, childId),
+    unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
+    claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
+    claimNextTask: (opts) => claims.claimNextTask(ctx, opts),
+    heartbeat: (id, opts) => claims.heartbeat(ctx, id, opts),
     releaseStaleClaims: () => claims.releaseStaleClaims(ctx),
-    completeTask: (id: string, opts?: CompleteOptions) => moves.completeTask(ctx, id, opts),
-    blockTask: (id: string, opts: BlockOptions) => moves.blockTask(ctx, id, opts),
-    unblockTask: (id: string) => moves.unblockTask(ctx, id),
-    archiveTask: (id: string) => moves.archiveTask(ctx, id),
-    reclaimTask: (id: string) => moves.reclaimTask(ctx, id),
+    completeTask: (id, opts) => moves.completeTask(ctx, id, opts),
+    completeAndClaimNext: (id, opts) => moves.completeAndClaimNext(ctx, id, opts),
+    blockTask: (id, opts) => moves.blockTask(ctx, id, opts),
+    unblockTask: (id) => moves.unblockTask(ctx, id),
+    archiveTask: (id) => moves.archiveTask(ctx, id),
+    reclaimTask: (id) => moves.reclaimTask(ctx, id),
     promoteReady: () => moves.promoteReady(ctx),
-    recordFailure: (id: string, input: FailureInput) => failures.recordFailure(ctx, id, input),
-    addComment: (id: string, input: CommentInput) => activity.addComment(ctx, id, input),
-    listComments: (id: string) => activity.listComments(ctx, id),
-    listRuns: (id: string) => activity.listRuns(ctx, id),
-    listEvents: (filter?: EventsFilter) => activity.listEvents(ctx, filter),
+    recordFailure: (id, input) => failures.recordFailure(ctx, id, input),
+    addComment: (id, input) => activity.addComment(ctx, id, input),
+    listComments: (id) => activity.listComments(ctx, id),
+    listRuns: (id) => activity.listRuns(ctx, id),
+    listEvents: (filter) => activity.listEvents(ctx, filter),
     stats: () => activity.stats(ctx),
-    subscribe: (input: SubscriptionInput) => notify.subscribe(ctx, input),
-    unsubscribe: (key: SubscriptionKey) => notify.unsubscribe(ctx, key),
-    listSubscriptions: (taskId?: string) => notify.listSubscriptions(ctx, taskId),
-    unseenEvents: (key: SubscriptionKey, kinds?: readonly string[]) => notify.unseenEvents(ctx, key, kinds),
-    advanceCursor: (key: SubscriptionKey, eventId: number) => notify.advanceCursor(ctx, key, eventId),
+    subscribe: (input) => notify.subscribe(ctx, input),
+    unsubscribe: (key) => notify.unsubscribe(ctx, key),
+    listSubscriptions: (taskId) => notify.listSubscriptions(ctx, taskId),
+    unseenEvents: (key, kinds) => notify.unseenEvents(ctx, key, kinds),
+    advanceCursor: (key, eventId) => notify.advanceCursor(ctx, key, eventId),
   };
 }

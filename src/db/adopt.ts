@@ -4,9 +4,9 @@
  * Nothing is dropped or rewritten beyond the rules of the reference sheet; unknown columns and
  * tables are left alone.
  */
-import type { Transaction } from '@libsql/client';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { KanbanError } from '../errors';
+import { rawRows, type Connection } from './connect';
 import { addColumnSql, canAddColumn, createIndexesSql, createTableSql, KANBAN_TABLES, quote } from './ddl';
 
 export interface AdoptionReport {
@@ -33,24 +33,22 @@ const RENAMED_EVENT_KINDS: Readonly<Record<string, string>> = {
   spawn_auto_blocked: 'gave_up',
 };
 
-async function tableNames(tx: Transaction): Promise<Set<string>> {
-  const { rows } = await tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'");
-  return new Set(rows.map((row) => String(row[0])));
+function tableNames(conn: Connection): Set<string> {
+  return new Set(rawRows(conn, "SELECT name FROM sqlite_master WHERE type = 'table'").map((row) => String(row[0])));
 }
 
-async function columnNames(tx: Transaction, table: string): Promise<Set<string>> {
-  const { rows } = await tx.execute({ sql: 'SELECT name FROM pragma_table_info(?)', args: [table] });
-  return new Set(rows.map((row) => String(row[0])));
+function columnNames(conn: Connection, table: string): Set<string> {
+  return new Set(rawRows(conn, 'SELECT name FROM pragma_table_info(?)', table).map((row) => String(row[0])));
 }
 
 /** True when the file holds any table of the kanban schema, i.e. it was written by another program. */
-export async function holdsKanbanTables(tx: Transaction): Promise<boolean> {
-  const names = await tableNames(tx);
+export function holdsKanbanTables(conn: Connection): boolean {
+  const names = tableNames(conn);
   return KANBAN_TABLES.some((table) => names.has(getTableConfig(table).name));
 }
 
-export async function adoptExistingFile(tx: Transaction, now: number): Promise<AdoptionReport> {
-  const existing = await tableNames(tx);
+export function adoptExistingFile(conn: Connection, now: number): AdoptionReport {
+  const existing = tableNames(conn);
   const createdTables: string[] = [];
   const addedColumns: string[] = [];
   const copiedColumns: string[] = [];
@@ -58,11 +56,11 @@ export async function adoptExistingFile(tx: Transaction, now: number): Promise<A
   for (const table of KANBAN_TABLES) {
     const config = getTableConfig(table);
     if (!existing.has(config.name)) {
-      await tx.execute(createTableSql(table));
+      conn.exec(createTableSql(table));
       createdTables.push(config.name);
       continue;
     }
-    const columns = await columnNames(tx, config.name);
+    const columns = columnNames(conn, config.name);
     for (const column of config.columns) {
       if (columns.has(column.name)) continue;
       if (!canAddColumn(column)) {
@@ -71,53 +69,51 @@ export async function adoptExistingFile(tx: Transaction, now: number): Promise<A
           `Table ${config.name} lacks the required column ${column.name}, which no known version of the board lacks; the file was left unchanged`,
         );
       }
-      await tx.execute(addColumnSql(table, column));
+      conn.exec(addColumnSql(table, column));
       addedColumns.push(`${config.name}.${column.name}`);
       const legacy = RENAMED_COLUMNS.find((r) => r.table === config.name && r.to === column.name);
       if (legacy && columns.has(legacy.from)) {
         // The Python program's own upgrade keeps the old column and copies its values across.
-        await tx.execute(`UPDATE ${quote(config.name)} SET ${quote(legacy.to)} = COALESCE(${quote(legacy.from)}, ${quote(legacy.to)})`);
+        conn.exec(`UPDATE ${quote(config.name)} SET ${quote(legacy.to)} = COALESCE(${quote(legacy.from)}, ${quote(legacy.to)})`);
         copiedColumns.push(`${config.name}.${legacy.from} → ${legacy.to}`);
       }
     }
   }
   // Indexes last: an index on a column an old file lacked can only exist once the column does.
   for (const table of KANBAN_TABLES) {
-    for (const statement of createIndexesSql(table)) await tx.execute(statement);
+    for (const statement of createIndexesSql(table)) conn.exec(statement);
   }
   return {
     createdTables,
     addedColumns,
     copiedColumns,
-    backfilledRuns: await backfillOpenRuns(tx, now),
-    renamedEvents: await renameLegacyEventKinds(tx),
+    backfilledRuns: backfillOpenRuns(conn, now),
+    renamedEvents: renameLegacyEventKinds(conn),
   };
 }
 
 /** A `running` task from before runs existed gets one synthesised open run, once. */
-async function backfillOpenRuns(tx: Transaction, now: number): Promise<number> {
-  const inserted = await tx.execute({
-    sql: `INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, worker_pid,
+function backfillOpenRuns(conn: Connection, now: number): number {
+  const inserted = conn
+    .prepare(
+      `INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, worker_pid,
             max_runtime_seconds, last_heartbeat_at, started_at)
           SELECT t.id, t.assignee, 'running', t.claim_lock, t.claim_expires, t.worker_pid,
             t.max_runtime_seconds, t.last_heartbeat_at, COALESCE(t.started_at, ?)
           FROM tasks t
           WHERE t.status = 'running' AND t.current_run_id IS NULL
             AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL)`,
-    args: [now],
-  });
-  await tx.execute(`UPDATE tasks SET current_run_id = (
+    )
+    .run(now);
+  conn.exec(`UPDATE tasks SET current_run_id = (
       SELECT MAX(r.id) FROM task_runs r WHERE r.task_id = tasks.id AND r.ended_at IS NULL)
     WHERE status = 'running' AND current_run_id IS NULL`);
-  return inserted.rowsAffected;
+  return inserted.changes;
 }
 
-async function renameLegacyEventKinds(tx: Transaction): Promise<number> {
+function renameLegacyEventKinds(conn: Connection): number {
   const legacy = Object.keys(RENAMED_EVENT_KINDS);
   const cases = legacy.map((kind) => `WHEN '${kind}' THEN '${RENAMED_EVENT_KINDS[kind]}'`).join(' ');
-  const result = await tx.execute({
-    sql: `UPDATE task_events SET kind = CASE kind ${cases} END WHERE kind IN (${legacy.map(() => '?').join(', ')})`,
-    args: legacy,
-  });
-  return result.rowsAffected;
+  const sql = `UPDATE task_events SET kind = CASE kind ${cases} END WHERE kind IN (${legacy.map(() => '?').join(', ')})`;
+  return conn.prepare(sql).run(...legacy).changes;
 }

@@ -1,11 +1,11 @@
-import type { Client, Transaction } from '@libsql/client';
 import { epochSeconds } from '../clock';
-import { classifyDatabaseError, KanbanError } from '../errors';
+import { KanbanError } from '../errors';
 import { adoptExistingFile, holdsKanbanTables, type AdoptionReport } from './adopt';
-import { ensureJournalMode, openClient, type ConnectionOptions } from './connect';
+import { ensureJournalMode, rawRows, type Connection, type ConnectionOptions } from './connect';
 import { quote } from './ddl';
+import type { Engine } from './engine';
 import { knownMigrations, LEDGER_TABLE, type KnownMigration } from './migrations';
-import { fileEntry, type FileEntry } from './registry';
+import { acquireEngine, fileEntry, releaseEngine, type FileEntry } from './registry';
 
 export interface MigrationReport {
   /** The database file, absolute, symlinks resolved. */
@@ -25,11 +25,15 @@ export interface EnsureMigratedOptions extends ConnectionOptions {
   readonly now?: () => number;
 }
 
-type Executor = Client | Transaction;
 interface LedgerRow {
   readonly hash: string;
   readonly createdAt: number;
 }
+
+type Outcome = Pick<MigrationReport, 'applied' | 'adopted' | 'adoption'>;
+
+/** The memo of each file's boot step in this process. */
+const reports = new WeakMap<FileEntry, MigrationReport>();
 
 /**
  * Brings a board file to the current schema, once per file per process however many callers
@@ -38,68 +42,76 @@ interface LedgerRow {
  * after taking the lock, so the loser of a boot race finds the work done and applies nothing.
  */
 export async function ensureMigrated(target: string, options: EnsureMigratedOptions = {}): Promise<MigrationReport> {
-  return migrateOnce(fileEntry(target), options);
-}
-
-/** `ensureMigrated` for a caller that already has a client on the file, which the migration then uses (`openKanban`). */
-export async function migrateOnce(entry: FileEntry, options: EnsureMigratedOptions, client?: Client): Promise<MigrationReport> {
-  if (entry.migrated) return entry.migrated;
-  return entry.lock.runExclusive(async () => (entry.migrated ??= await migrateFile(entry, options, client)));
-}
-
-async function migrateFile({ file }: FileEntry, options: EnsureMigratedOptions, shared?: Client): Promise<MigrationReport> {
-  let client: Client | undefined;
+  const entry = fileEntry(target);
+  const known = reports.get(entry);
+  if (known) return known;
+  const engine = acquireEngine(entry, options);
   try {
-    client = shared ?? openClient(file.url, options);
-    const journalMode = await ensureJournalMode(client, options);
-    const report = { path: file.key, journalMode, schemaVersion: latestTag() };
-    // Fast path: a current ledger needs no write lock, so booting on a current file never waits.
-    if (pending(await readLedger(client, file.key)).length === 0) return { ...report, applied: [], adopted: false };
-    const tx = await client.transaction('write');
-    try {
-      const outcome = await migrateLocked(tx, file.key, options.now ?? epochSeconds);
-      await tx.commit();
-      return { ...report, ...outcome };
-    } finally {
-      tx.close();
-    }
-  } catch (error) {
-    throw classifyDatabaseError(error, file.key);
+    return await migrateOnce(entry, engine, options);
   } finally {
-    if (!shared) client?.close();
+    releaseEngine(entry, engine);
   }
 }
 
-async function migrateLocked(tx: Transaction, path: string, now: () => number) {
-  const ledger = await readLedger(tx, path);
+/** `ensureMigrated` on an engine the caller already holds (`openKanban`). */
+export async function migrateOnce(entry: FileEntry, engine: Engine, options: EnsureMigratedOptions): Promise<MigrationReport> {
+  const known = reports.get(entry);
+  if (known) return known;
+  return entry.lock.runExclusive(async () => {
+    const report = reports.get(entry) ?? (await migrateFile(engine, options));
+    reports.set(entry, report);
+    return report;
+  });
+}
+
+/**
+ * Forgets what this process knows about a file, so the next `ensureMigrated` checks it again.
+ * For a file removed or replaced behind this process's back (a board deleted and re-created).
+ */
+export function forgetFile(target: string): void {
+  reports.delete(fileEntry(target));
+}
+
+async function migrateFile(engine: Engine, options: EnsureMigratedOptions): Promise<MigrationReport> {
+  const { conn, path } = engine;
+  const journalMode = await ensureJournalMode(conn, path, options);
+  const report = { path, journalMode, schemaVersion: latestTag() };
+  // Fast path: a current ledger needs no write lock, so booting on a current file never waits.
+  const current = await engine.read(() => pending(readLedger(conn, path)).length === 0, options);
+  if (current) return { ...report, applied: [], adopted: false };
+  const outcome = await engine.write(() => migrateLocked(conn, path, (options.now ?? epochSeconds)()), options);
+  return { ...report, ...outcome };
+}
+
+function migrateLocked(conn: Connection, path: string, now: number): Outcome {
+  const ledger = readLedger(conn, path);
   const todo = pending(ledger);
   if (todo.length === 0) return { applied: [], adopted: false };
-  await tx.execute(`CREATE TABLE IF NOT EXISTS ${quote(LEDGER_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
-  if (ledger.length === 0 && (await holdsKanbanTables(tx))) {
+  conn.exec(`CREATE TABLE IF NOT EXISTS ${quote(LEDGER_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+  const applied = todo.map((m) => m.tag);
+  if (ledger.length === 0 && holdsKanbanTables(conn)) {
     // The schema is derived from the Drizzle tables, which are what every migration adds up to.
-    const adoption = await adoptExistingFile(tx, now());
-    await record(tx, todo);
-    return { applied: todo.map((m) => m.tag), adopted: true, adoption };
+    const adoption = adoptExistingFile(conn, now);
+    record(conn, todo);
+    return { applied, adopted: true, adoption };
   }
   for (const migration of todo) {
-    for (const statement of migration.sql) if (statement.trim()) await tx.execute(statement);
+    for (const statement of migration.sql) if (statement.trim()) conn.exec(statement);
   }
-  await record(tx, todo);
-  return { applied: todo.map((m) => m.tag), adopted: false };
+  record(conn, todo);
+  return { applied, adopted: false };
 }
 
-async function record(tx: Transaction, migrations: readonly KnownMigration[]): Promise<void> {
-  for (const m of migrations) {
-    await tx.execute({ sql: `INSERT INTO ${quote(LEDGER_TABLE)} (hash, created_at) VALUES (?, ?)`, args: [m.hash, m.folderMillis] });
-  }
+function record(conn: Connection, migrations: readonly KnownMigration[]): void {
+  const insert = conn.prepare(`INSERT INTO ${quote(LEDGER_TABLE)} (hash, created_at) VALUES (?, ?)`);
+  for (const m of migrations) insert.run(m.hash, m.folderMillis);
 }
 
 /** The ledger, checked against the migrations this code knows. */
-async function readLedger(db: Executor, path: string): Promise<LedgerRow[]> {
-  const exists = await db.execute({ sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", args: [LEDGER_TABLE] });
-  if (exists.rows.length === 0) return [];
-  const { rows } = await db.execute(`SELECT hash, created_at FROM ${quote(LEDGER_TABLE)} ORDER BY created_at`);
-  const ledger = rows.map((row) => ({ hash: String(row[0]), createdAt: Number(row[1]) }));
+function readLedger(conn: Connection, path: string): LedgerRow[] {
+  if (rawRows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEDGER_TABLE).length === 0) return [];
+  const rows = rawRows(conn, `SELECT hash, created_at FROM ${quote(LEDGER_TABLE)} ORDER BY created_at`);
+  const ledger = rows.map(([hash, createdAt]) => ({ hash: String(hash), createdAt: Number(createdAt) }));
   checkLedger(ledger, path);
   return ledger;
 }

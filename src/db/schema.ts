@@ -11,13 +11,15 @@ import { customType, index, integer, primaryKey, sqliteTable, text } from 'drizz
  * writers left malformed reads as null instead of making every listing of the board throw.
  */
 const jsonText = <T>(name: string) =>
-  customType<{ data: T | null; driverData: string }>({
+  customType<{ data: T | null; driverData: string | null }>({
     dataType: () => 'text',
-    toDriver: (value) => JSON.stringify(value),
+    // Prepared statements hand null to the encoder too: it stays SQL NULL, not the text 'null'.
+    toDriver: (value) => (value === null ? null : JSON.stringify(value)),
     fromDriver: (value) => parseJsonOrNull<T>(value),
   })(name);
 
-function parseJsonOrNull<T>(value: string): T | null {
+function parseJsonOrNull<T>(value: string | null): T | null {
+  if (value === null) return null;
   try {
     return JSON.parse(value);
   } catch {

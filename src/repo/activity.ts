@@ -1,25 +1,30 @@
 import { and, asc, count, eq, gt, inArray, ne } from 'drizzle-orm';
 import { taskComments, taskEvents, taskRuns, tasks, TASK_STATUSES, type Comment, type Run, type TaskEvent, type TaskStatus } from '../db/schema';
-import { appendEvent, getTaskIn, write, type RepoContext } from './context';
+import { read, write, type RepoContext } from './context';
+import { appendEvent } from './events';
+import { found } from './guards';
 import { commentInput, eventsInput, parse, type CommentInput, type EventsFilter } from './input';
 
 export async function addComment(ctx: RepoContext, taskId: string, raw: CommentInput): Promise<Comment> {
   const input = parse(commentInput, raw, 'comment');
-  return write(ctx, async (tx, now) => {
-    await getTaskIn(tx, taskId);
-    const [comment] = await tx.insert(taskComments).values({ taskId, ...input, createdAt: now }).returning();
-    await appendEvent(tx, now, { taskId, kind: 'commented', payload: { author: input.author } });
-    if (!comment) throw new Error('INSERT … RETURNING returned no row');
+  return write(ctx, (now) => {
+    found(ctx.q.taskById(taskId), taskId);
+    const comment = ctx.db
+      .insert(taskComments)
+      .values({ taskId, ...input, createdAt: now })
+      .returning()
+      .get();
+    appendEvent(ctx, now, { taskId, kind: 'commented', payload: { author: input.author } });
     return comment;
   });
 }
 
 export function listComments(ctx: RepoContext, taskId: string): Promise<Comment[]> {
-  return ctx.db.select().from(taskComments).where(eq(taskComments.taskId, taskId)).orderBy(asc(taskComments.createdAt), asc(taskComments.id));
+  return read(ctx, () => ctx.db.select().from(taskComments).where(eq(taskComments.taskId, taskId)).orderBy(asc(taskComments.createdAt), asc(taskComments.id)).all());
 }
 
 export function listRuns(ctx: RepoContext, taskId: string): Promise<Run[]> {
-  return ctx.db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id));
+  return read(ctx, () => ctx.db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id)).all());
 }
 
 /** The event log in order, optionally one task's, after a cursor, of some kinds. */
@@ -35,8 +40,9 @@ export async function listEvents(ctx: RepoContext, raw?: EventsFilter): Promise<
         filter.kinds === undefined ? undefined : inArray(taskEvents.kind, filter.kinds),
       ),
     )
-    .orderBy(asc(taskEvents.id));
-  return filter.limit === undefined ? query : query.limit(filter.limit);
+    .orderBy(asc(taskEvents.id))
+    .limit(filter.limit ?? -1);
+  return read(ctx, () => query.all());
 }
 
 export interface BoardStats {
@@ -46,19 +52,23 @@ export interface BoardStats {
   readonly total: number;
 }
 
-export async function stats(ctx: RepoContext): Promise<BoardStats> {
-  const statusRows = await ctx.db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status);
-  const assigneeRows = await ctx.db
-    .select({ assignee: tasks.assignee, n: count() })
-    .from(tasks)
-    .where(ne(tasks.status, 'archived'))
-    .groupBy(tasks.assignee);
-  const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, ready: 0, running: 0, blocked: 0, done: 0, archived: 0 };
-  // Other writers may have stored statuses this version does not know; they count in `total` only.
-  for (const row of statusRows) if (TASK_STATUSES.includes(row.status)) byStatus[row.status] = row.n;
-  return {
-    byStatus,
-    byAssignee: Object.fromEntries(assigneeRows.map((r) => [r.assignee ?? '', r.n])),
-    total: statusRows.reduce((sum, r) => sum + r.n, 0),
-  };
+export function stats(ctx: RepoContext): Promise<BoardStats> {
+  return read(ctx, () => {
+    const statusRows = ctx.db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status).all();
+    const assigneeRows = ctx.db
+      .select({ assignee: tasks.assignee, n: count() })
+      .from(tasks)
+      .where(ne(tasks.status, 'archived'))
+      .groupBy(tasks.assignee)
+      .all();
+    // A literal rather than one built from TASK_STATUSES: the compiler then proves every status has a count.
+    const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, ready: 0, running: 0, blocked: 0, done: 0, archived: 0 };
+    // Other writers may have stored statuses this version does not know; they count in `total` only.
+    for (const row of statusRows) if (TASK_STATUSES.includes(row.status)) byStatus[row.status] = row.n;
+    return {
+      byStatus,
+      byAssignee: Object.fromEntries(assigneeRows.map((r) => [r.assignee ?? '', r.n])),
+      total: statusRows.reduce((sum, r) => sum + r.n, 0),
+    };
+  });
 }

@@ -1,5 +1,8 @@
 import type { RunStatus, Task } from '../db/schema';
-import { appendEvent, checkRun, closeRun, NO_CLAIM, taskInStatus, updateTask, write, type RepoContext } from './context';
+import { endAttempt } from './attempts';
+import { write, type RepoContext } from './context';
+import { appendEvent } from './events';
+import { checkRun, taskInStatus } from './guards';
 import { failureInput, parse, type FailureInput, type FailureOutcome } from './input';
 
 /** Failures in a row before the breaker blocks a task, when neither the task nor the caller says. */
@@ -28,26 +31,21 @@ export interface FailureResult {
 export async function recordFailure(ctx: RepoContext, id: string, raw: FailureInput): Promise<FailureResult> {
   const { runId, error: fullError, outcome, limit: callerLimit } = parse(failureInput, raw, 'failure');
   const error = fullError.slice(0, MAX_ERROR_LENGTH);
-  return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'record a failure of');
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, ['running'], 'record a failure of');
     checkRun(task, runId);
     const failures = task.consecutiveFailures + 1;
     const limit = task.maxRetries ?? callerLimit ?? DEFAULT_FAILURE_LIMIT;
-    const source = task.maxRetries !== null ? 'task' : 'dispatcher';
     const gaveUp = failures >= limit;
-    await closeRun(tx, now, task, { status: RUN_STATUS_OF[outcome], outcome, error });
-    const updated = await updateTask(tx, id, {
-      status: gaveUp ? 'blocked' : 'ready',
-      consecutiveFailures: failures,
-      lastFailureError: error,
-      ...NO_CLAIM,
+    const updated = endAttempt(ctx, now, task, {
+      set: { status: gaveUp ? 'blocked' : 'ready', consecutiveFailures: failures, lastFailureError: error },
+      run: { status: RUN_STATUS_OF[outcome], outcome, error },
+      event: { kind: outcome, payload: { error, failures } },
     });
-    const runIdOfTask = task.currentRunId;
-    await appendEvent(tx, now, { taskId: id, kind: outcome, runId: runIdOfTask, payload: { error, failures } });
     if (gaveUp) {
-      await appendEvent(tx, now, { taskId: id, kind: 'gave_up', runId: runIdOfTask, payload: { failures, limit, limitSource: source, error } });
+      const limitSource = task.maxRetries !== null ? 'task' : 'dispatcher';
+      appendEvent(ctx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload: { failures, limit, limitSource, error } });
     }
     return { task: updated, failures, limit, gaveUp };
   });
 }
-

@@ -70,8 +70,14 @@ export type ClaimNextOptions = z.input<typeof claimNextInput>;
 const runId = z.int().min(1).optional();
 export const heartbeatInput = z.object({ runId, ttlSeconds: z.int().min(1).optional() }).strict().default({});
 export type HeartbeatOptions = z.input<typeof heartbeatInput>;
-export const completeInput = z.object({ runId, result: z.string().nullish(), summary: z.string().nullish() }).strict().default({});
+const completeFields = { runId, result: z.string().nullish(), summary: z.string().nullish() };
+export const completeInput = z.object(completeFields).strict().default({});
 export type CompleteOptions = z.input<typeof completeInput>;
+export const completeAndClaimInput = z
+  .object({ ...completeFields, claimNext: claimNextInput })
+  .strict()
+  .default({ claimNext: {} });
+export type CompleteAndClaimOptions = z.input<typeof completeAndClaimInput>;
 export const blockInput = z.object({ runId, reason: text }).strict();
 export type BlockOptions = z.input<typeof blockInput>;
 

@@ -1,89 +1,108 @@
-import type { Task } from '../db/schema';
-import {
-  appendEvent,
-  checkRun,
-  childrenOf,
-  closeRun,
-  hasUnfinishedParent,
-  NO_CLAIM,
-  eligibleForPromotion,
-  promoteEligible,
-  taskInStatus,
-  updateTask,
-  write,
-  type RepoContext,
-} from './context';
-import { blockInput, completeInput, parse, type BlockOptions, type CompleteOptions } from './input';
+import { TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
+import { endAttempt } from './attempts';
+import { claimNextIn, claimParams, type Claim } from './claims';
+import { read, write, type RepoContext } from './context';
+import { recordPromotions } from './events';
+import { checkRun, taskInStatus } from './guards';
+import { blockInput, completeAndClaimInput, completeInput, parse, type BlockOptions, type CompleteAndClaimOptions, type CompleteOptions } from './input';
 
-/** `running`, `ready` or `blocked` → `done`: closes the run, resets the failure counter, promotes children. */
+const COMPLETABLE: readonly TaskStatus[] = ['running', 'ready', 'blocked'];
+const BLOCKABLE: readonly TaskStatus[] = ['running', 'ready'];
+const ARCHIVABLE = TASK_STATUSES.filter((s) => s !== 'archived');
+
+interface Completion {
+  readonly runId?: number | undefined;
+  readonly result?: string | null | undefined;
+  readonly summary?: string | null | undefined;
+}
+
+/** The completion inside the caller's transaction: closes the run, resets the failure counter, promotes children. */
+function completeIn(ctx: RepoContext, now: number, id: string, options: Completion): Task {
+  const task = taskInStatus(ctx, id, COMPLETABLE, 'complete');
+  checkRun(task, options.runId);
+  const summary = options.summary ?? null;
+  const done = endAttempt(ctx, now, task, {
+    set: { status: 'done', completedAt: now, result: options.result ?? task.result, consecutiveFailures: 0 },
+    run: { status: 'done', outcome: 'completed', summary },
+    event: { kind: 'completed', payload: { summary } },
+  });
+  recordPromotions(ctx, now, ctx.q.promoteChildren(id));
+  return done;
+}
+
+/** `running`, `ready` or `blocked` → `done`. */
 export async function completeTask(ctx: RepoContext, id: string, raw?: CompleteOptions): Promise<Task> {
   const options = parse(completeInput, raw, 'options');
-  return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running', 'ready', 'blocked'], 'complete');
-    checkRun(task, options.runId);
-    await closeRun(tx, now, task, { status: 'done', outcome: 'completed', summary: options.summary ?? null });
-    const done = await updateTask(tx, id, {
-      status: 'done',
-      completedAt: now,
-      result: options.result ?? task.result,
-      consecutiveFailures: 0,
-      ...NO_CLAIM,
-    });
-    await appendEvent(tx, now, { taskId: id, kind: 'completed', runId: task.currentRunId, payload: { summary: options.summary ?? null } });
-    await promoteEligible(tx, now, await childrenOf(tx, id));
-    return done;
-  });
+  return write(ctx, (now) => completeIn(ctx, now, id, options));
+}
+
+export interface CompleteAndClaimResult {
+  readonly completed: Task;
+  /** The next task claimed, or undefined when none was ready. */
+  readonly next: Claim | undefined;
+}
+
+/** Completes a task and claims the next one in the same transaction: one commit, one fsync. */
+export async function completeAndClaimNext(ctx: RepoContext, id: string, raw?: CompleteAndClaimOptions): Promise<CompleteAndClaimResult> {
+  const { claimNext, ...options } = parse(completeAndClaimInput, raw, 'options');
+  const params = claimParams(ctx, claimNext);
+  return write(ctx, (now) => ({ completed: completeIn(ctx, now, id, options), next: claimNextIn(ctx, now, params) }));
 }
 
 /** `running` or `ready` → `blocked` with a reason; an open run is closed as `blocked`. */
 export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions): Promise<Task> {
   const options = parse(blockInput, raw, 'options');
-  return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running', 'ready'], 'block');
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, BLOCKABLE, 'block');
     checkRun(task, options.runId);
-    await closeRun(tx, now, task, { status: 'blocked', outcome: 'blocked', summary: options.reason });
-    const blocked = await updateTask(tx, id, { status: 'blocked', ...NO_CLAIM });
-    await appendEvent(tx, now, { taskId: id, kind: 'blocked', runId: task.currentRunId, payload: { reason: options.reason } });
-    return blocked;
+    return endAttempt(ctx, now, task, {
+      set: { status: 'blocked' },
+      run: { status: 'blocked', outcome: 'blocked', summary: options.reason },
+      event: { kind: 'blocked', payload: { reason: options.reason } },
+    });
   });
 }
 
 /** `blocked` → `ready`, or `todo` while a parent is unfinished. */
 export async function unblockTask(ctx: RepoContext, id: string): Promise<Task> {
-  return write(ctx, async (tx, now) => {
-    await taskInStatus(tx, id, ['blocked'], 'unblock');
-    const status = (await hasUnfinishedParent(tx, id)) ? 'todo' : 'ready';
-    const unblocked = await updateTask(tx, id, { status });
-    await appendEvent(tx, now, { taskId: id, kind: 'unblocked', payload: { status } });
-    return unblocked;
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, ['blocked'], 'unblock');
+    const status = ctx.q.waitsForParent(id) ? 'todo' : 'ready';
+    return endAttempt(ctx, now, task, {
+      set: { status },
+      run: { status: 'released', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
+      event: { kind: 'unblocked', payload: { status } },
+    });
   });
 }
 
 /** Any status → `archived`; an open run is closed as `reclaimed`. Archived tasks leave default listings. */
 export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
-  return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['triage', 'todo', 'ready', 'running', 'blocked', 'done'], 'archive');
-    await closeRun(tx, now, task, { status: 'released', outcome: 'reclaimed', summary: 'archived' });
-    const archived = await updateTask(tx, id, { status: 'archived', ...NO_CLAIM });
-    await appendEvent(tx, now, { taskId: id, kind: 'archived', runId: task.currentRunId, payload: { from: task.status } });
-    return archived;
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, ARCHIVABLE, 'archive');
+    return endAttempt(ctx, now, task, {
+      set: { status: 'archived' },
+      run: { status: 'released', outcome: 'reclaimed', summary: 'archived' },
+      event: { kind: 'archived', payload: { from: task.status } },
+    });
   });
 }
 
 /** An operator takes a running task back: `ready` again, run closed as `reclaimed`, failure counter reset. */
 export async function reclaimTask(ctx: RepoContext, id: string): Promise<Task> {
-  return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'reclaim');
-    await closeRun(tx, now, task, { status: 'released', outcome: 'reclaimed', summary: 'reclaimed by an operator' });
-    const reclaimed = await updateTask(tx, id, { status: 'ready', consecutiveFailures: 0, lastFailureError: null, ...NO_CLAIM });
-    await appendEvent(tx, now, { taskId: id, kind: 'reclaimed', runId: task.currentRunId, payload: { reason: 'operator', claimer: task.claimLock } });
-    return reclaimed;
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, ['running'], 'reclaim');
+    return endAttempt(ctx, now, task, {
+      set: { status: 'ready', consecutiveFailures: 0, lastFailureError: null },
+      run: { status: 'released', outcome: 'reclaimed', summary: 'reclaimed by an operator' },
+      event: { kind: 'reclaimed', payload: { reason: 'operator', claimer: task.claimLock } },
+    });
   });
 }
 
 /** The dispatcher's promotion pass: every `todo` task whose parents are all done becomes `ready`. */
 export async function promoteReady(ctx: RepoContext): Promise<string[]> {
   // Look before taking the write lock, so an idle tick does not queue behind the other writers.
-  if ((await eligibleForPromotion(ctx.db)).length === 0) return [];
-  return write(ctx, (tx, now) => promoteEligible(tx, now));
+  if (!(await read(ctx, () => ctx.q.anyPromotable()))) return [];
+  return write(ctx, (now) => recordPromotions(ctx, now, ctx.q.promoteAll()));
 }

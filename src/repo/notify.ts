@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { kanbanNotifySubs, taskEvents, type NotifySubscription, type TaskEvent } from '../db/schema';
-import { getTaskIn, write, type RepoContext } from './context';
+import { read, write, type RepoContext } from './context';
+import { found } from './guards';
 import { parse, subscriptionInput, subscriptionKey, type SubscriptionInput, type SubscriptionKey } from './input';
 
 /** Event kinds the notifier tells subscribers about. */
@@ -17,10 +18,14 @@ const keyOf = (key: ReturnType<typeof subscriptionKey.parse>) =>
 /** Subscribes a chat to a task's events; subscribing twice keeps the first subscription and its cursor. */
 export async function subscribe(ctx: RepoContext, raw: SubscriptionInput): Promise<NotifySubscription> {
   const input = parse(subscriptionInput, raw, 'subscription');
-  return write(ctx, async (tx, now) => {
-    await getTaskIn(tx, input.taskId);
-    await tx.insert(kanbanNotifySubs).values({ ...input, createdAt: now }).onConflictDoNothing();
-    const [sub] = await tx.select().from(kanbanNotifySubs).where(keyOf(input));
+  return write(ctx, (now) => {
+    found(ctx.q.taskById(input.taskId), input.taskId);
+    ctx.db
+      .insert(kanbanNotifySubs)
+      .values({ ...input, createdAt: now })
+      .onConflictDoNothing()
+      .run();
+    const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(input)).get();
     if (!sub) throw new Error('subscription row missing right after its insert');
     return sub;
   });
@@ -28,36 +33,41 @@ export async function subscribe(ctx: RepoContext, raw: SubscriptionInput): Promi
 
 export async function unsubscribe(ctx: RepoContext, raw: SubscriptionKey): Promise<boolean> {
   const key = parse(subscriptionKey, raw, 'subscription');
-  return write(ctx, async (tx) => (await tx.delete(kanbanNotifySubs).where(keyOf(key)).returning()).length > 0);
+  return write(ctx, () => ctx.db.delete(kanbanNotifySubs).where(keyOf(key)).run().changes > 0);
 }
 
 export function listSubscriptions(ctx: RepoContext, taskId?: string): Promise<NotifySubscription[]> {
-  return ctx.db
+  const query = ctx.db
     .select()
     .from(kanbanNotifySubs)
     .where(taskId === undefined ? undefined : eq(kanbanNotifySubs.taskId, taskId))
     .orderBy(asc(kanbanNotifySubs.createdAt));
+  return read(ctx, () => query.all());
 }
 
 /** Events of the subscribed task past the subscriber's cursor, of the notified kinds, oldest first. */
 export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<TaskEvent[]> {
   const key = parse(subscriptionKey, raw, 'subscription');
-  const [sub] = await ctx.db.select().from(kanbanNotifySubs).where(keyOf(key));
-  if (!sub) return [];
-  return ctx.db
-    .select()
-    .from(taskEvents)
-    .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
-    .orderBy(asc(taskEvents.id));
+  return read(ctx, () => {
+    const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
+    if (!sub) return [];
+    return ctx.db
+      .select()
+      .from(taskEvents)
+      .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
+      .orderBy(asc(taskEvents.id))
+      .all();
+  });
 }
 
 /** Moves the cursor forward to `eventId` (never back), after the events up to it were delivered. */
 export async function advanceCursor(ctx: RepoContext, raw: SubscriptionKey, eventId: number): Promise<void> {
   const key = parse(subscriptionKey, raw, 'subscription');
-  await write(ctx, (tx) =>
-    tx
+  await write(ctx, () => {
+    ctx.db
       .update(kanbanNotifySubs)
       .set({ lastEventId: sql`MAX(${kanbanNotifySubs.lastEventId}, ${eventId})` })
-      .where(keyOf(key)),
-  );
+      .where(keyOf(key))
+      .run();
+  });
 }

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureMigrated } from '../../src/db/migrate';
 import { knownMigrations } from '../../src/db/migrations';
-import { forgetFile } from '../../src/db/registry';
+import { forgetFile } from '../../src/db/migrate';
 import { isKanbanError, type KanbanErrorCode } from '../../src/errors';
 import { execScript, query, schemaOf, withTempDir } from '../helpers/temp';
 

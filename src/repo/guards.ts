@@ -1,0 +1,28 @@
+/** The checks every move makes before it writes: the task exists, is in a status the move allows, and the caller holds its current run. */
+import { KanbanError } from '../errors';
+import type { Task, TaskStatus } from '../db/schema';
+import type { RepoContext } from './context';
+
+export function found(task: Task | undefined, id: string): Task {
+  if (!task) throw new KanbanError('NOT_FOUND', `No task ${id} on this board; \`kanban list\` shows the task ids`);
+  return task;
+}
+
+/** Reads a task and refuses unless it is in one of `from`. */
+export function taskInStatus(ctx: RepoContext, id: string, from: readonly TaskStatus[], move: string): Task {
+  const task = found(ctx.q.taskById(id), id);
+  if (!from.includes(task.status)) {
+    throw new KanbanError('INVALID_TRANSITION', `Cannot ${move} task ${id}: it is ${task.status}, and only a ${from.join(' or ')} task can be`);
+  }
+  return task;
+}
+
+/** Fencing: a caller holding an old attempt's run id must not act on a newer attempt. */
+export function checkRun(task: Task, runId: number | undefined): void {
+  if (runId !== undefined && task.currentRunId !== runId) {
+    throw new KanbanError(
+      'STALE_RUN',
+      `Run ${runId} is not the current attempt of task ${task.id} (current: ${task.currentRunId ?? 'none'}); this worker no longer holds the task`,
+    );
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * Every statement the repository runs often, built from the Drizzle schema and prepared once per
+ * connection on first use. A prepared statement runs on the connection, so inside a write
+ * transaction it is part of it. Each is wrapped in a function typed from the schema, because a
+ * prepared query's placeholders are not.
+ */
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, sql, type SQL } from 'drizzle-orm';
+import type { Engine, SyncDb } from '../db/engine';
+import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
+import { unfinishedParent, unfinishedParents } from './dependencies';
+
+const ph = sql.placeholder;
+/** A placeholder where drizzle's `set()` takes only values or SQL. */
+const param = (name: string): SQL => sql`${ph(name)}`;
+
+/** Priority first, then age: the order of `listTasks` and of claims, which `idx_tasks_claim_order` serves. */
+export const CLAIM_ORDER = [sql`${tasks.priority} DESC`, asc(tasks.createdAt), asc(tasks.id)];
+
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
+function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (shape: K) => T {
+  const built = new Map<string, T>();
+  return (shape) => {
+    const key = keyOf(shape);
+    let value = built.get(key);
+    if (value === undefined) built.set(key, (value = build(shape)));
+    return value;
+  };
+}
+
+export interface CandidateFilter {
+  readonly assignee?: string | undefined;
+  readonly tenant?: string | undefined;
+  readonly assignedOnly?: boolean | undefined;
+}
+
+export interface ListFilter {
+  readonly statuses?: readonly TaskStatus[] | undefined;
+  readonly includeArchived: boolean;
+  readonly assignee?: string | undefined;
+  readonly tenant?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** The columns written when an attempt ends or a task changes status; everything else stays. */
+export type TaskRelease = Pick<Task, 'id' | 'status' | 'completedAt' | 'result' | 'consecutiveFailures' | 'lastFailureError'>;
+
+export type RunEnd = {
+  readonly runId: number;
+  readonly status: RunStatus;
+  readonly outcome: RunOutcome;
+  readonly endedAt: number;
+  readonly summary: string | null;
+  readonly error: string | null;
+};
+
+export type NewRun = {
+  readonly taskId: string;
+  readonly profile: string | null;
+  readonly stepKey: string | null;
+  readonly claimLock: string;
+  readonly claimExpires: number;
+  readonly maxRuntimeSeconds: number | null;
+  readonly startedAt: number;
+};
+
+export type NewEvent = {
+  readonly taskId: string;
+  readonly kind: string;
+  readonly runId: number | null;
+  readonly payload: Record<string, unknown> | null;
+  readonly createdAt: number;
+};
+
+/** The columns `createTask` writes; the rest take the schema's defaults. */
+export type TaskInsert = Required<
+  Pick<
+    NewTask,
+    | 'id'
+    | 'title'
+    | 'body'
+    | 'assignee'
+    | 'status'
+    | 'priority'
+    | 'createdBy'
+    | 'createdAt'
+    | 'workspaceKind'
+    | 'workspacePath'
+    | 'tenant'
+    | 'idempotencyKey'
+    | 'maxRuntimeSeconds'
+    | 'skills'
+    | 'maxRetries'
+  >
+>;
+
+export type Statements = ReturnType<typeof statements>;
+
+const byEngine = new WeakMap<Engine, Statements>();
+
+/** The engine's statements: one set per connection, however many handles share it. */
+export function statementsOf(engine: Engine): Statements {
+  let q = byEngine.get(engine);
+  if (!q) byEngine.set(engine, (q = statements(engine.db)));
+  return q;
+}
+
+function statements(db: SyncDb) {
+  const byId = once(() => db.select().from(tasks).where(eq(tasks.id, ph('id'))).prepare());
+  const byKey = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.idempotencyKey, ph('key')), ne(tasks.status, 'archived')))
+      .orderBy(asc(tasks.createdAt))
+      .limit(1)
+      .prepare(),
+  );
+  const insertTask = once(() =>
+    db
+      .insert(tasks)
+      .values({
+        id: ph('id'),
+        title: ph('title'),
+        body: ph('body'),
+        assignee: ph('assignee'),
+        status: ph('status'),
+        priority: ph('priority'),
+        createdBy: ph('createdBy'),
+        createdAt: ph('createdAt'),
+        workspaceKind: ph('workspaceKind'),
+        workspacePath: ph('workspacePath'),
+        tenant: ph('tenant'),
+        idempotencyKey: ph('idempotencyKey'),
+        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
+        skills: ph('skills'),
+        maxRetries: ph('maxRetries'),
+      })
+      .onConflictDoNothing({ target: tasks.id })
+      .returning()
+      .prepare(),
+  );
+  const candidate = memoBy(
+    (f: CandidateFilter) => `${f.assignee !== undefined}${f.tenant !== undefined}${f.assignedOnly === true}`,
+    (f: CandidateFilter) =>
+      db
+        .select({ task: tasks, waits: sql<number>`${unfinishedParent(db, tasks.id)}` })
+        .from(tasks)
+        .where(
+          and(
+            eq(tasks.status, 'ready'),
+            isNull(tasks.claimLock),
+            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
+            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
+            f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
+          ),
+        )
+        .orderBy(...CLAIM_ORDER)
+        .limit(1)
+        .prepare(),
+  );
+  const waits = once(() => unfinishedParents(db, ph('id')).limit(1).prepare());
+  const demote = once(() =>
+    db
+      .update(tasks)
+      .set({ status: 'todo' })
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, 'ready')))
+      .prepare(),
+  );
+  const insertRun = once(() =>
+    db
+      .insert(taskRuns)
+      .values({
+        taskId: ph('taskId'),
+        profile: ph('profile'),
+        stepKey: ph('stepKey'),
+        status: 'running',
+        claimLock: ph('claimLock'),
+        claimExpires: ph('claimExpires'),
+        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
+        lastHeartbeatAt: ph('startedAt'),
+        startedAt: ph('startedAt'),
+      })
+      .prepare(),
+  );
+  const claim = once(() =>
+    db
+      .update(tasks)
+      .set({
+        status: 'running',
+        claimLock: param('claimer'),
+        claimExpires: param('expires'),
+        startedAt: sql`COALESCE(${tasks.startedAt}, ${ph('now')})`,
+        lastHeartbeatAt: param('now'),
+        currentRunId: param('runId'),
+      })
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, 'ready'), isNull(tasks.claimLock)))
+      .prepare(),
+  );
+  const release = once(() =>
+    db
+      .update(tasks)
+      .set({
+        status: param('status'),
+        completedAt: param('completedAt'),
+        result: param('result'),
+        consecutiveFailures: param('consecutiveFailures'),
+        lastFailureError: param('lastFailureError'),
+        claimLock: null,
+        claimExpires: null,
+        workerPid: null,
+        currentRunId: null,
+      })
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const closeRun = once(() =>
+    db
+      .update(taskRuns)
+      .set({ status: param('status'), outcome: param('outcome'), endedAt: param('endedAt'), summary: param('summary'), error: param('error') })
+      .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
+      .prepare(),
+  );
+  const insertEvent = once(() =>
+    db
+      .insert(taskEvents)
+      .values({ taskId: ph('taskId'), kind: ph('kind'), runId: ph('runId'), payload: ph('payload'), createdAt: ph('createdAt') })
+      .prepare(),
+  );
+  const promotable = (only: SQL | undefined) => and(eq(tasks.status, 'todo'), only, not(unfinishedParent(db, tasks.id)));
+  const children = () => db.select({ id: taskLinks.childId }).from(taskLinks).where(eq(taskLinks.parentId, ph('parent')));
+  const promoteChildren = once(() =>
+    db
+      .update(tasks)
+      .set({ status: 'ready' })
+      .where(promotable(inArray(tasks.id, children())))
+      .returning({ id: tasks.id })
+      .prepare(),
+  );
+  const promoteOne = once(() =>
+    db
+      .update(tasks)
+      .set({ status: 'ready' })
+      .where(promotable(eq(tasks.id, ph('id'))))
+      .returning({ id: tasks.id })
+      .prepare(),
+  );
+  const promoteAll = once(() => db.update(tasks).set({ status: 'ready' }).where(promotable(undefined)).returning({ id: tasks.id }).prepare());
+  const anyPromotable = once(() => db.select({ id: tasks.id }).from(tasks).where(promotable(undefined)).limit(1).prepare());
+  const renewTask = once(() =>
+    db
+      .update(tasks)
+      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const renewRun = once(() =>
+    db
+      .update(taskRuns)
+      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .where(eq(taskRuns.id, ph('runId')))
+      .prepare(),
+  );
+  const expired = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.status, 'running'), lt(tasks.claimExpires, ph('now'))))
+      .prepare(),
+  );
+  const list = memoBy(
+    (f: ListFilter) => `${f.statuses?.length ?? (f.includeArchived ? 'all' : 'live')}${f.assignee !== undefined}${f.tenant !== undefined}`,
+    (f: ListFilter) =>
+      db
+        .select()
+        .from(tasks)
+        .where(
+          and(
+            f.statuses
+              ? inArray(
+                  tasks.status,
+                  f.statuses.map((_, i) => ph(`s${i}`)),
+                )
+              : f.includeArchived
+                ? undefined
+                : ne(tasks.status, 'archived'),
+            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
+            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
+          ),
+        )
+        .orderBy(...CLAIM_ORDER)
+        .limit(ph('limit'))
+        .prepare(),
+  );
+
+  return {
+    taskById: (id: string): Task | undefined => byId().get({ id }),
+    taskByIdempotencyKey: (key: string): Task | undefined => byKey().get({ key }),
+    /** Inserts a task unless its id is taken; undefined then. */
+    insertTask: (row: TaskInsert): Task | undefined => insertTask().get(row),
+    /** The next ready, unclaimed task in claim order, and whether it waits for an unfinished parent. */
+    candidate: (f: CandidateFilter): { task: Task; waits: boolean } | undefined => {
+      const row = candidate(f).get({ assignee: f.assignee, tenant: f.tenant });
+      return row && { task: row.task, waits: Boolean(row.waits) };
+    },
+    waitsForParent: (id: string): boolean => waits().get({ id }) !== undefined,
+    demoteToTodo: (id: string): void => void demote().run({ id }),
+    /** Inserts a running run and returns its id. */
+    insertRun: (run: NewRun): number => Number(insertRun().run(run).lastInsertRowid),
+    /** The compare-and-set of a claim: true when the task was still ready and unclaimed. */
+    claim: (values: { id: string; claimer: string; expires: number; now: number; runId: number }): boolean => claim().run(values).changes === 1,
+    release: (row: TaskRelease): void => void release().run(row),
+    closeRun: (end: RunEnd): void => void closeRun().run(end),
+    insertEvent: (event: NewEvent): void => void insertEvent().run(event),
+    promoteChildren: (parent: string): string[] => promoteChildren().all({ parent }).map((r) => r.id),
+    promoteOne: (id: string): string[] => promoteOne().all({ id }).map((r) => r.id),
+    promoteAll: (): string[] => promoteAll().all().map((r) => r.id),
+    anyPromotable: (): boolean => anyPromotable().get() !== undefined,
+    renew: (values: { id: string; runId: number | null; expires: number; now: number }): void => {
+      renewTask().run(values);
+      if (values.runId !== null) renewRun().run(values);
+    },
+    expiredClaims: (now: number): Task[] => expired().all({ now }),
+    listTasks: (f: ListFilter): Task[] =>
+      list(f).all({
+        ...Object.fromEntries((f.statuses ?? []).map((s, i) => [`s${i}`, s])),
+        assignee: f.assignee,
+        tenant: f.tenant,
+        limit: f.limit ?? -1,
+      }),
+  };
+}
