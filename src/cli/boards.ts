@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listBoards, removeBoard, resolveHome, setCurrentBoard, writeBoardMeta } from '../boards';
 import { epochSeconds } from '../clock';
 import { openKanban } from '../kanban';
-import { statsText } from './render';
+import { statsText } from '../view/render';
 import { globals, print, withBoard } from './shared';
 
 export function registerBoardCommands(program: Command): void {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { runDemo } from '../gateway/demo';
+import { DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
 import { startGateway, type NotificationSink } from '../gateway/gateway';
-import { eventLine } from './render';
+import { eventLine } from '../view/render';
 import { globals, integer } from './shared';
 
 export function registerGatewayCommands(program: Command): void {
@@ -10,8 +11,8 @@ export function registerGatewayCommands(program: Command): void {
     .command('gateway')
     .description('run the dispatcher and the notifier over every board until SIGINT/SIGTERM')
     .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment)')
-    .option('--max-workers <n>', 'workers at once', integer, 2)
-    .option('--tick <ms>', 'loop interval', integer, 500)
+    .option('--max-workers <n>', 'workers at once', integer, DEFAULT_MAX_WORKERS)
+    .option('--tick <ms>', 'period of housekeeping (leases, promotion, polling for new work); a slot is refilled as soon as its worker exits', integer, DEFAULT_TICK_MS)
     .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', integer)
     .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', integer)
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')

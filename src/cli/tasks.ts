@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boardColumns, eventLine, statsText, taskDetail, taskLine } from './render';
+import { boardColumns, eventLine, statsText, taskDetail, taskLine } from '../view/render';
 import { TASK_STATUSES, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
 import { collect, globals, integer, manyOf, oneOf, print, withBoard } from './shared';
@@ -119,9 +119,20 @@ export function registerTaskCommands(program: Command): void {
     (id: string, f: { run?: number; ttl?: number }, command: Command) =>
       withBoard(command, async (kb) => print(command, await kb.heartbeat(id, { runId: f.run, ttlSeconds: f.ttl }), taskLine)),
   );
-  runOption(program.command('complete <id>').option('--result <text>').option('--summary <text>')).action(
-    (id: string, f: { run?: number; result?: string; summary?: string }, command: Command) =>
-      withBoard(command, async (kb) => print(command, await kb.completeTask(id, { runId: f.run, result: f.result, summary: f.summary }), taskLine)),
+  runOption(
+    program
+      .command('complete <id>')
+      .option('--result <text>')
+      .option('--summary <text>')
+      .option('--claim-next', 'in the same commit, claim the next ready task (of --assignee, when given)')
+      .option('--assignee <profile>', 'with --claim-next: the next task of this worker'),
+  ).action((id: string, f: { run?: number; result?: string; summary?: string; claimNext?: boolean; assignee?: string }, command: Command) =>
+    withBoard(command, async (kb) => {
+      const completion = { runId: f.run, result: f.result, summary: f.summary };
+      if (!f.claimNext) return print(command, await kb.completeTask(id, completion), taskLine);
+      const both = await kb.completeAndClaimNext(id, { ...completion, claimNext: { assignee: f.assignee } });
+      print(command, both, (r) => `${taskLine(r.completed)}\n${r.next ? `claimed ${taskLine(r.next.task)} run=${r.next.runId}` : 'nothing to claim'}`);
+    }),
   );
   runOption(program.command('block <id>').requiredOption('--reason <text>')).action((id: string, f: { run?: number; reason: string }, command: Command) =>
     withBoard(command, async (kb) => print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason }), taskLine)),

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveHome } from '../boards';
 import type { Task } from '../db/schema';
 import { openKanban } from '../kanban';
-import { boardColumns } from '../cli/render';
+import { boardColumns } from '../view/render';
 import { startGateway } from './gateway';
 
 export const DEMO_BOARD = 'demo';

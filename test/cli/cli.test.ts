@@ -36,6 +36,19 @@ describe('the kanban command', () => {
     });
   });
 
+  it('completes a task and claims the next one of an assignee in one call with complete --claim-next', async () => {
+    await withTempDir(async (home) => {
+      const first = kanban(home, '--json', 'create', 'first', '--assignee', 'w', '--priority', '2').json();
+      const second = kanban(home, '--json', 'create', 'second', '--assignee', 'w').json();
+      kanban(home, 'create', 'not mine', '--assignee', 'x', '--priority', '9');
+      const claim = kanban(home, '--json', 'claim', first.id).json();
+      const both = kanban(home, '--json', 'complete', first.id, '--run', String(claim.runId), '--claim-next', '--assignee', 'w').json();
+      expect(both.completed).toMatchObject({ id: first.id, status: 'done' });
+      expect(both.next.task).toMatchObject({ id: second.id, status: 'running', currentRunId: both.next.runId });
+      expect(kanban(home, 'complete', second.id, '--claim-next', '--assignee', 'w').stdout).toContain('nothing to claim');
+    });
+  });
+
   it('runs the demo, the main job, until its board settles: 4 done, 1 blocked by the breaker, 4 notifications', async () => {
     await withTempDir(async (home) => {
       const run = kanban(home, 'demo');
@@ -121,6 +134,19 @@ describe('kanban gateway', () => {
       await gateway(home, 'printf "%s" "$KANBAN_TASK_TITLE"; cat >/dev/null', async () => (await query(join(home, 'kanban.db'), "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0);
       expect(existsSync(marker)).toBe(false);
       expect(await query(join(home, 'kanban.db'), 'SELECT result FROM tasks')).toEqual([{ result: `$(touch ${marker})` }]);
+    });
+  });
+
+  it('refills a slot the moment its worker exits, without waiting for the next tick', async () => {
+    await withTempDir(async (home) => {
+      for (let i = 0; i < 6; i++) kanban(home, 'create', `task ${i}`, '--assignee', 'w');
+      const db = join(home, 'kanban.db');
+      const allDone = async () => (await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'done'"))[0]?.n === 0;
+      // One worker and an hour between ticks: only the first task is claimed by a tick.
+      const run = await gateway(home, 'true', allDone, ['--max-workers', '1', '--tick', '3600000']);
+      expect(run.code).toBe(0);
+      expect(await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'")).toEqual([{ n: 6 }]);
+      expect(await query(db, "SELECT COUNT(*) AS n FROM task_runs WHERE outcome = 'completed'")).toEqual([{ n: 6 }]);
     });
   });
 
