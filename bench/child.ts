@@ -6,9 +6,9 @@ import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isKanbanError, openKanban, sqliteCode } from 'kanban-db';
-import { drizzleMigrate, withClient } from './baselines';
+import { drizzleMigrate } from './baselines';
 import { request, rootMessage, type Reply, type Request } from './protocol';
-import { rawClaimNext, rawComplete } from './raw-sql';
+import { openPrepared } from './raw-sql';
 
 type Op = (file: string, limit: number) => Promise<string[]>;
 
@@ -37,18 +37,36 @@ const ops: Record<Request['op'], Op> = {
       kb.close();
     }
   },
-  'claim-raw': (file, limit) =>
-    withClient(file, async (client) => {
-      const claimer = `${hostname()}:${process.pid}`;
-      const claimed: string[] = [];
-      while (claimed.length < limit) {
-        const claim = await rawClaimNext(client, claimer);
-        if (!claim) break;
-        claimed.push(claim.taskId);
-        await rawComplete(client, claim.taskId, claim.runId);
+  async 'claim-pair'(file, limit) {
+    const kb = await openKanban({ dbPath: file });
+    const claimed: string[] = [];
+    try {
+      for (let claim = await kb.claimNextTask(); claim && claimed.length < limit; ) {
+        claimed.push(claim.task.id);
+        const last = claimed.length === limit;
+        claim = last ? void (await kb.completeTask(claim.task.id, { runId: claim.runId })) : (await kb.completeAndClaimNext(claim.task.id, { runId: claim.runId })).next;
       }
       return claimed;
-    }),
+    } finally {
+      kb.close();
+    }
+  },
+  async 'claim-prepared'(file, limit) {
+    const { ops, close } = openPrepared(file);
+    const claimer = `${hostname()}:${process.pid}`;
+    const claimed: string[] = [];
+    try {
+      while (claimed.length < limit) {
+        const claim = ops.claimNext(claimer);
+        if (!claim) break;
+        claimed.push(claim.taskId);
+        ops.complete(claim.taskId, claim.runId);
+      }
+      return claimed;
+    } finally {
+      close();
+    }
+  },
 };
 
 async function answer(line: string): Promise<Reply> {

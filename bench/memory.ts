@@ -28,7 +28,7 @@ const doneCount = async (file: string) => Number((await query(file, "SELECT coun
 
 /** Runs the gateway on `home` until `settled` says so, and returns its peak RSS just before stopping it. */
 async function gatewayPeak(home: string, settled: () => Promise<boolean>): Promise<number> {
-  const gateway = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', 'true', '--max-workers', '4', '--tick', '20'], { stdio: 'ignore' });
+  const gateway = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', 'true'], { stdio: 'ignore' });
   const exited = new Promise((resolve) => gateway.once('exit', resolve));
   try {
     if (gateway.pid === undefined) throw new Error('the gateway did not start');
@@ -62,7 +62,7 @@ export async function memoryRow(dir: string): Promise<Row> {
   await interleave(REPS, [working, idle]);
   return {
     id: '8',
-    what: `Peak RSS of \`kanban gateway\` (4 workers, \`true\` as the worker) on a ${fmt(BOARD_TASKS)}-task board, until ${DONE_PER_RUN} are done`,
+    what: `Peak RSS of \`kanban gateway\` (default options, \`true\` as the worker) on a ${fmt(BOARD_TASKS)}-task board, until ${DONE_PER_RUN} are done`,
     unit: 'MiB',
     ours: sampleOf(working),
     baseline: { name: `the same gateway idling ${IDLE_MS / 1000} s on an empty board`, sample: sampleOf(idle) },

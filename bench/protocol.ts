@@ -2,8 +2,12 @@
 import { z } from 'zod';
 
 export const request = z.object({
-  /** `open`: openKanban + close; `migrate`: drizzle's migrate(); `claim-*`: claim and complete up to `limit` tasks. */
-  op: z.enum(['open', 'migrate', 'claim-ours', 'claim-raw']),
+  /**
+   * `open`: openKanban + close; `migrate`: drizzle's migrate(); `claim-*`: claim and complete up to
+   * `limit` tasks: `ours` with claimNextTask + completeTask, `pair` with completeAndClaimNext,
+   * `prepared` by hand on libsql.
+   */
+  op: z.enum(['open', 'migrate', 'claim-ours', 'claim-pair', 'claim-prepared']),
   file: z.string(),
   limit: z.int().min(1).default(1),
 });

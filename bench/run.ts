@@ -10,12 +10,13 @@ import { adoptionRow } from './adoption';
 import { claimRows } from './claims';
 import { memoryRow } from './memory';
 import { migrationRows } from './migration';
-import { buildRow, overheadRows } from './overhead';
+import { gatewayRow } from './gateway';
+import { overheadRows } from './overhead';
 import { README, RESULTS } from './paths';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
 
-const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, buildRow];
+const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, gatewayRow];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
   const start = performance.now();
   const rows: Row[] = [];
   await withTempDir(async (dir) => {
-    for (const suite of suites) {
+    // `npm run bench -- --only claimRows,gatewayRow` runs some suites, for working on one of them.
+    const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.split(',');
+    for (const suite of suites.filter((s) => !only || only.includes(s.name))) {
       const suiteStart = performance.now();
       const produced = [await suite(dir)].flat();
       rows.push(...produced);

@@ -18,6 +18,8 @@ export {
   type BoardMetaInput,
 } from './boards';
 export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './repo/claims';
+export type { CompleteAndClaimResult } from './repo/moves';
+export { DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from './gateway/defaults';
 export { DEFAULT_FAILURE_LIMIT, MAX_ERROR_LENGTH, type FailureResult } from './repo/failures';
 export { NOTIFY_KINDS } from './repo/notify';
 export type { BoardStats } from './repo/activity';
