@@ -74,7 +74,7 @@ export function classifyDatabaseError(error: unknown, path: string): unknown {
       });
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
-      return new KanbanError('BUSY', `${path} stayed locked by another connection past the busy timeout; retry, or raise busyTimeoutMs`, {
+      return new KanbanError('BUSY', `${path} stayed locked by another connection past the busy timeout; retry, or wait longer (busyTimeoutMs in the library, --busy-timeout on the command line)`, {
         cause: error,
       });
     default:

@@ -1,23 +1,34 @@
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { runDemo } from '../gateway/demo';
-import { DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
+import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
 import { startGateway, type NotificationSink } from '../gateway/gateway';
 import { eventLine } from '../view/render';
-import { globals, integer } from './shared';
+import { connectionOptions, globals, positive, requireBoard } from './shared';
+
+interface GatewayFlags {
+  worker: string;
+  maxWorkers: number;
+  tick: number;
+  claimTtl?: number;
+  failureLimit?: number;
+  grace: number;
+  notifyFile?: string;
+}
 
 export function registerGatewayCommands(program: Command): void {
   program
     .command('gateway')
-    .description('run the dispatcher and the notifier over every board until SIGINT/SIGTERM')
-    .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment)')
-    .option('--max-workers <n>', 'workers at once', integer, DEFAULT_MAX_WORKERS)
-    .option('--tick <ms>', 'period of housekeeping (leases, promotion, polling for new work); a slot is refilled as soon as its worker exits', integer, DEFAULT_TICK_MS)
-    .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', integer)
-    .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', integer)
+    .description('run the dispatcher and the notifier over every board (or --board, or --db) until SIGINT/SIGTERM')
+    .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment, the task as JSON on stdin)')
+    .option('--max-workers <n>', 'workers at once', positive, DEFAULT_MAX_WORKERS)
+    .option('--tick <ms>', 'period of housekeeping (leases, promotion, polling for new work); a slot is refilled as soon as its worker exits', positive, DEFAULT_TICK_MS)
+    .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', positive)
+    .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', positive)
+    .option('--grace <ms>', 'after the first stop signal, how long workers may finish before their process groups are killed', positive, DEFAULT_GRACE_MS)
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
-    .action(async (f: { worker: string; maxWorkers: number; tick: number; claimTtl?: number; failureLimit?: number; notifyFile?: string }, command: Command) => {
-      const { home, board } = globals(command);
+    .action(async (f: GatewayFlags, command: Command) => {
+      const { home, board, db } = requireBoard(command);
       const file = f.notifyFile;
       const sink: NotificationSink = async (event, sub) => {
         if (file) appendFileSync(file, `${JSON.stringify({ ...event, subscriber: sub })}\n`);
@@ -26,15 +37,20 @@ export function registerGatewayCommands(program: Command): void {
       const gateway = await startGateway({
         ...(home && { home }),
         ...(board !== undefined && { boards: [board] }),
+        ...(db && { dbPath: db }),
+        ...connectionOptions(command),
         worker: f.worker,
         maxWorkers: f.maxWorkers,
         tickMs: f.tick,
+        graceMs: f.grace,
         ...(f.failureLimit !== undefined && { failureLimit: f.failureLimit }),
         ...(f.claimTtl !== undefined && { claimTtlSeconds: f.claimTtl }),
         sink,
       });
       process.stderr.write('gateway: dispatcher and notifier running; Ctrl-C stops\n');
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void gateway.stop());
+      // The first signal stops claiming and lets workers finish; a second one stops them at once.
+      // Either way every unfinished task is handed back before the process exits.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void gateway.stop());
       await gateway.done;
       process.stderr.write('gateway: stopped\n');
     });

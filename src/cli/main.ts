@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isKanbanError } from '../errors';
 import { registerBoardCommands } from './boards';
 import { registerGatewayCommands } from './gateway';
+import { positive } from './shared';
 import { registerTaskCommands } from './tasks';
 
 const program = new Command('kanban')
@@ -10,12 +11,19 @@ const program = new Command('kanban')
   .addOption(new Option('--home <dir>', 'root folder (default: $KANBAN_HOME, $HERMES_KANBAN_HOME, ~/.kanban)'))
   .addOption(new Option('--board <slug>', 'board (default: $KANBAN_BOARD, the current board, "default")'))
   .addOption(new Option('--db <file>', 'one database file, overriding any board (default: $KANBAN_DB)'))
+  .addOption(new Option('--busy-timeout <ms>', 'how long to wait for another process holding the board\'s lock').argParser(positive))
   .option('--json', 'print JSON instead of text')
   .option('--debug', 'print stack traces of errors');
 
 registerBoardCommands(program);
 registerTaskCommands(program);
 registerGatewayCommands(program);
+
+// A reader that goes away (`kanban events --follow | head -1`) ends the command quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const debug = program.opts<{ debug?: boolean }>().debug === true;

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { boardExists, normalizeSlug, resolveHome } from '../boards';
+import { KanbanError } from '../errors';
 import { openKanban, type Kanban } from '../kanban';
 
 export interface GlobalOptions {
@@ -7,16 +9,38 @@ export interface GlobalOptions {
   board?: string;
   db?: string;
   json?: boolean;
+  busyTimeout?: number;
 }
 
 export function globals(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
 
-/** Opens the board the global options name, runs `fn`, and closes it. */
+/** `--busy-timeout` as the library's connection option. */
+export function connectionOptions(command: Command): { busyTimeoutMs?: number } {
+  const { busyTimeout } = globals(command);
+  return busyTimeout === undefined ? {} : { busyTimeoutMs: busyTimeout };
+}
+
+/** The global options, once a `--board` they name is known to exist (unless `--db` overrides it). */
+export function requireBoard(command: Command): GlobalOptions {
+  const options = globals(command);
+  if (options.board === undefined || options.db) return options;
+  const home = resolveHome(options.home);
+  const slug = normalizeSlug(options.board);
+  if (!boardExists(home, slug)) {
+    throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug} under ${home}; \`kanban boards list\` shows the boards, \`kanban boards create ${slug}\` makes one`);
+  }
+  return options;
+}
+
+/**
+ * Opens the board the global options name, runs `fn`, and closes it. A `--board` that does not
+ * exist is refused: only `boards create` makes boards.
+ */
 export async function withBoard<T>(command: Command, fn: (kb: Kanban) => Promise<T>): Promise<T> {
-  const { home, board, db } = globals(command);
-  const kb = await openKanban({ ...(home && { home }), ...(board !== undefined && { board }), ...(db && { dbPath: db }) });
+  const { home, board, db } = requireBoard(command);
+  const kb = await openKanban({ ...(home && { home }), ...(board !== undefined && { board }), ...(db && { dbPath: db }), ...connectionOptions(command) });
   try {
     return await fn(kb);
   } finally {
@@ -31,7 +55,14 @@ export function print<T>(command: Command, value: T, render: (value: T) => strin
 
 export function integer(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number.`);
+  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number.`);
+  return n;
+}
+
+/** A whole number of at least 1: counts, widths, times. */
+export function positive(value: string): number {
+  const n = integer(value);
+  if (n < 1) throw new InvalidArgumentError(`${JSON.stringify(value)} must be at least 1.`);
   return n;
 }
 

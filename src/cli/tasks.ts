@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { boardColumns, eventLine, statsText, taskDetail, taskLine } from '../view/render';
 import { TASK_STATUSES, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
-import { collect, globals, integer, manyOf, oneOf, print, withBoard } from './shared';
+import { collect, globals, integer, manyOf, oneOf, positive, print, withBoard } from './shared';
 
 interface CreateFlags {
   body?: string;
@@ -106,9 +106,10 @@ export function registerTaskCommands(program: Command): void {
     .command('claim [id]')
     .description('claim a task (or the next ready one)')
     .option('--assignee <profile>', 'the next task of this worker')
-    .option('--ttl <seconds>', 'lease length', integer)
+    .option('--ttl <seconds>', 'lease length', positive)
     .action((id: string | undefined, f: { assignee?: string; ttl?: number }, command: Command) =>
       withBoard(command, async (kb) => {
+        if (id) await kb.getTask(id); // a missing task is NOT_FOUND, not "nothing to claim"
         const claim = id ? await kb.claimTask(id, { ttlSeconds: f.ttl }) : await kb.claimNextTask({ assignee: f.assignee, ttlSeconds: f.ttl });
         print(command, claim ?? null, (c) => (c ? `claimed ${taskLine(c.task)} run=${c.runId}` : 'nothing to claim'));
       }),
@@ -172,7 +173,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--after <id>', 'events after this id', integer)
     .option('--limit <n>', 'at most this many', integer)
     .option('--follow', 'keep printing new events (one JSON line each with --json)')
-    .option('--interval <ms>', 'poll interval with --follow', integer, 500)
+    .option('--interval <ms>', 'poll interval with --follow', positive, 500)
     .action((f: { task?: string; after?: number; limit?: number; follow?: boolean; interval: number }, command: Command) =>
       withBoard(command, async (kb) => {
         const json = globals(command).json === true;
@@ -194,6 +195,6 @@ export function registerTaskCommands(program: Command): void {
   program
     .command('board')
     .description('the board drawn as columns, one per status')
-    .option('--width <n>', 'column width', integer, 18)
+    .option('--width <n>', 'column width', positive, 18)
     .action((f: { width: number }, command: Command) => withBoard(command, async (kb) => print(command, await kb.listTasks(), (t) => boardColumns(t, f.width))));
 }
