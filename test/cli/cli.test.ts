@@ -1,17 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownMigrations } from '../../src/db/migrations';
 import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
+import { kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-
-function kanban(home: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [CLI, '--home', home, ...args], { encoding: 'utf8', env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
-}
 
 describe('the kanban command', () => {
   it('creates, links, claims, fails, completes and shows tasks, with stable --json', async () => {
@@ -89,15 +82,10 @@ describe('the kanban command', () => {
 describe('kanban gateway', () => {
   /** Runs the gateway until `settled` holds (or 20 s pass), then stops it with SIGTERM as a service manager would. */
   async function gateway(home: string, worker: string, settled: (stderr: string) => Promise<boolean>, extra: string[] = []) {
-    const child = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra], {
-      env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !(await settled(stderr)); ) await sleep(50);
-    child.kill('SIGTERM');
-    return { code: await exited, stderr };
+    const run = startGatewayProcess(home, worker, extra);
+    await run.until(() => settled(run.stderr()));
+    run.child.kill('SIGTERM');
+    return { code: await run.exited, stderr: run.stderr() };
   }
   const booted = async (stderr: string) => stderr.includes('running');
 
