@@ -9,6 +9,10 @@ export const KANBAN_ERROR_CODES = [
   'FOLDER_MISSING',
   'READ_ONLY',
   'BUSY',
+  'CORRUPT',
+  'DISK_FULL',
+  'CANNOT_OPEN',
+  'IO_ERROR',
   'SCHEMA_TOO_NEW',
   'MIGRATION_MODIFIED',
   'UNRECOGNISED_SCHEMA',
@@ -70,6 +74,22 @@ export function classifyDatabaseError(error: unknown, path: string): unknown {
     case 'SQLITE_READONLY':
     case 'SQLITE_PERM':
       return new KanbanError('READ_ONLY', `${path} cannot be written; check the permissions of the file and its folder`, {
+        cause: error,
+      });
+    case 'SQLITE_CORRUPT':
+      return new KanbanError('CORRUPT', `${path} is damaged (SQLite reports corruption); nothing was written. Restore it from a backup, or try \`sqlite3 ${path} .recover\` on a copy`, {
+        cause: error,
+      });
+    case 'SQLITE_FULL':
+      return new KanbanError('DISK_FULL', `${path} could not grow: the disk or the file-size limit is full; nothing was written. Free space and retry`, {
+        cause: error,
+      });
+    case 'SQLITE_IOERR':
+      return new KanbanError('IO_ERROR', `${path} could not be read or written (a disk error, or a file-size limit such as ulimit -f); nothing was written. Check the disk and the limits, then retry`, {
+        cause: error,
+      });
+    case 'SQLITE_CANTOPEN':
+      return new KanbanError('CANNOT_OPEN', `${path} cannot be opened; check that its folder exists and that you may read and write it`, {
         cause: error,
       });
     case 'SQLITE_BUSY':

@@ -19,6 +19,10 @@ registerBoardCommands(program);
 registerTaskCommands(program);
 registerGatewayCommands(program);
 
+// A write past the file-size limit (ulimit -f) then fails with an error SQLite reports as full,
+// instead of the signal killing the process mid-transaction.
+process.on('SIGXFSZ', () => undefined);
+
 // A reader that goes away (`kanban events --follow | head -1`) ends the command quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);

@@ -24,7 +24,12 @@ export class OutputBuffer {
     while (this.tailBytes - (this.tail[0]?.length ?? 0) >= this.keep) this.tailBytes -= this.tail.shift()?.length ?? 0;
   }
 
+  /** The kept text; NUL bytes, which the board cannot store, become U+FFFD. */
   text(): string {
+    return this.joined().replace(/\0/g, '\uFFFD');
+  }
+
+  private joined(): string {
     const tail = Buffer.concat(this.tail);
     const kept = tail.subarray(Math.max(0, tail.length - this.keep));
     const cut = this.total - this.head.length - kept.length;

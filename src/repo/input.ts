@@ -7,15 +7,26 @@ import { z } from 'zod';
 import { KanbanError } from '../errors';
 import { RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
 
-const text = z.string().trim().min(1);
+/**
+ * SQLite's text ends at a NUL byte through this driver, so a value holding one would be cut
+ * silently: it is refused instead, naming the field.
+ */
+const NO_NUL = { message: 'contains a NUL byte (\\0), which the board cannot store; remove it' };
+const plain = z.string().refine((value) => !value.includes('\0'), NO_NUL);
+const text = plain.trim().min(1);
 const count = z.int().min(0);
 const taskId = text;
-const assignee = z.string().trim().toLowerCase().min(1);
+const assignee = plain.trim().toLowerCase().min(1);
 
 const taskColumns = createInsertSchema(tasks, {
   title: text,
+  body: plain.nullish(),
+  tenant: plain.nullish(),
+  idempotencyKey: plain.nullish(),
+  createdBy: plain.nullish(),
+  workspacePath: plain.nullish(),
   assignee: assignee.nullish(),
-  skills: z.array(z.string()).nullish(),
+  skills: z.array(plain).nullish(),
   maxRetries: z.int().min(1).nullish(),
   maxRuntimeSeconds: z.int().min(1).nullish(),
 });
@@ -70,7 +81,7 @@ export type ClaimNextOptions = z.input<typeof claimNextInput>;
 const runId = z.int().min(1).optional();
 export const heartbeatInput = z.object({ runId, ttlSeconds: z.int().min(1).optional() }).strict().default({});
 export type HeartbeatOptions = z.input<typeof heartbeatInput>;
-const completeFields = { runId, result: z.string().nullish(), summary: z.string().nullish() };
+const completeFields = { runId, result: plain.nullish(), summary: plain.nullish() };
 export const completeInput = z.object(completeFields).strict().default({});
 export type CompleteOptions = z.input<typeof completeInput>;
 export const completeAndClaimInput = z
@@ -83,7 +94,7 @@ export type BlockOptions = z.input<typeof blockInput>;
 
 export const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
 export const failureInput = z
-  .object({ runId, error: z.string(), outcome: z.enum(FAILURE_OUTCOMES).default('crashed'), limit: z.int().min(1).optional() })
+  .object({ runId, error: plain, outcome: z.enum(FAILURE_OUTCOMES).default('crashed'), limit: z.int().min(1).optional() })
   .strict();
 export type FailureInput = z.input<typeof failureInput>;
 export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
@@ -98,7 +109,7 @@ export const eventsInput = z
 export type EventsFilter = z.input<typeof eventsInput>;
 
 export const subscriptionInput = z
-  .object({ taskId, platform: text, chatId: text, threadId: z.string().default(''), userId: z.string().nullish() })
+  .object({ taskId, platform: text, chatId: text, threadId: plain.default(''), userId: plain.nullish() })
   .strict();
 export type SubscriptionInput = z.input<typeof subscriptionInput>;
 // A key may be a whole subscription row: its other fields are ignored.

@@ -69,6 +69,35 @@ describe('creating tasks', () => {
   });
 });
 
+describe('text with NUL bytes', () => {
+  it('is refused at the boundary with INVALID_INPUT naming the field, writing nothing, instead of being cut', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 'fine' });
+      const claim = await kb.claimTask(task.id);
+      const before = await snapshot(kb);
+      const refusals: [string, Promise<unknown>][] = [
+        ['title', kb.createTask({ title: 'a\0b' })],
+        ['body', kb.createTask({ title: 'ok', body: 'x\0y' })],
+        ['body', kb.addComment(task.id, { author: 'me', body: 'x\0' })],
+        ['result', kb.completeTask(task.id, { runId: claim?.runId, result: 'r\0' })],
+        ['error', kb.recordFailure(task.id, { runId: claim?.runId, error: 'e\0' })],
+      ];
+      for (const [field, refused] of refusals) {
+        const error = await refused.catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(`Invalid ${field}: contains a NUL byte`) });
+      }
+      expect(await snapshot(kb)).toEqual(before);
+    });
+  });
+
+  it('keeps other control characters and any Unicode byte for byte', async () => {
+    await withTempBoard(async (kb) => {
+      const title = 'tab\there\u0001\u001b[31m red 🟥 中文 \uFFFF';
+      expect((await kb.getTask((await kb.createTask({ title, body: title })).id)).body).toBe(title);
+    });
+  });
+});
+
 describe('reading tasks', () => {
   it('getTask throws NOT_FOUND where findTask returns undefined', async () => {
     await withTempBoard(async (kb) => {
