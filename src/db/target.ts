@@ -1,14 +1,12 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { KanbanError } from '../errors';
 
 /** A database file as this package addresses it: `key` is the same for every spelling of one file. */
 export interface DatabaseFile {
   /** The absolute path, symlinks resolved: one key per file, however it was spelled. */
   readonly key: string;
-  /** The `file:` URL handed to libSQL. */
-  readonly url: string;
 }
 
 /** Accepts a path (relative, absolute, through symlinks) or a `file:` URL and returns the file's absolute path. */
@@ -34,5 +32,5 @@ export function locateDatabaseFile(path: string): DatabaseFile {
     throw new KanbanError('NOT_A_FILE', `${path} is a directory, not a database file; name a file inside it, such as ${join(path, 'kanban.db')}`);
   }
   const key = fileStat ? realpathSync(path) : join(realpathSync(folder), basename(path));
-  return { key, url: pathToFileURL(key).href };
+  return { key };
 }
