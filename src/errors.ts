@@ -52,11 +52,40 @@ export function sqliteCode(error: unknown): string | undefined {
   const seen = new Set<unknown>();
   for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
     seen.add(current);
+    // libsql names only the codes it knows (an extended code such as 1544 comes as UNKNOWN_SQLITE_ERROR_1544),
+    // so the number decides when there is one: its low byte is the primary code.
+    const raw = 'rawCode' in current ? current.rawCode : undefined;
+    const named = typeof raw === 'number' ? PRIMARY_CODES[raw & 0xff] : undefined;
+    if (named) return named;
     const code = 'code' in current ? current.code : undefined;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) return primaryCode(code);
   }
   return undefined;
 }
+
+/** SQLite's extended code for a read-only folder where a WAL file needs its `-shm` created. */
+const SQLITE_READONLY_DIRECTORY = 1544;
+
+function rawCodeOf(error: unknown): number | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ('rawCode' in current && typeof current.rawCode === 'number') return current.rawCode;
+  }
+  return undefined;
+}
+
+/** SQLite's primary result codes that `classifyDatabaseError` acts on, by number. */
+const PRIMARY_CODES: Readonly<Record<number, string>> = {
+  3: 'SQLITE_PERM',
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  19: 'SQLITE_CONSTRAINT',
+  26: 'SQLITE_NOTADB',
+};
 
 function primaryCode(code: string): string {
   const second = code.indexOf('_', 'SQLITE_'.length);
@@ -73,6 +102,11 @@ export function classifyDatabaseError(error: unknown, path: string): unknown {
       });
     case 'SQLITE_READONLY':
     case 'SQLITE_PERM':
+      if (rawCodeOf(error) === SQLITE_READONLY_DIRECTORY) {
+        return new KanbanError('READ_ONLY', `${path} uses write-ahead logging and its folder cannot be written: SQLite must create ${path}-shm beside it even to read it. Make the folder writable for this user`, {
+          cause: error,
+        });
+      }
       return new KanbanError('READ_ONLY', `${path} cannot be written; check the permissions of the file and its folder`, {
         cause: error,
       });

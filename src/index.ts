@@ -17,11 +17,11 @@ export {
   type BoardMeta,
   type BoardMetaInput,
 } from './boards';
-export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './repo/claims';
+export { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_RETRY_BACKOFF, type Claim } from './repo/claims';
 export type { CompleteAndClaimResult } from './repo/moves';
 export { DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from './gateway/defaults';
 export { DEFAULT_FAILURE_LIMIT, MAX_ERROR_LENGTH, type FailureResult } from './repo/failures';
-export { NOTIFY_KINDS } from './repo/notify';
+export { NOTIFY_KINDS, SILENT_KINDS, type ClaimedEvents } from './repo/notify';
 export type { BoardStats } from './repo/activity';
 export type * from './repo/input';
 export { KanbanError, KANBAN_ERROR_CODES, isKanbanError, sqliteCode, type KanbanErrorCode } from './errors';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_BOARD, boardExists, resolveDbPath, writeBoardMeta } from './boards';
 import { epochSeconds } from './clock';
+import { KanbanError } from './errors';
 import type { ConnectionOptions } from './db/connect';
 import type { SchemaDb } from './db/engine';
 import { migrateOnce, type MigrationReport } from './db/migrate';
@@ -11,6 +12,7 @@ import type { Comment, NotifySubscription, Run, Task, TaskEvent } from './db/sch
 import * as activity from './repo/activity';
 import type { BoardStats } from './repo/activity';
 import * as claims from './repo/claims';
+import { DEFAULT_RETRY_BACKOFF } from './repo/claims';
 import type { Claim } from './repo/claims';
 import type { RepoContext } from './repo/context';
 import * as failures from './repo/failures';
@@ -34,7 +36,8 @@ import * as links from './repo/links';
 import * as moves from './repo/moves';
 import type { CompleteAndClaimResult } from './repo/moves';
 import * as notify from './repo/notify';
-import { statementsOf } from './repo/statements';
+import type { ClaimedEvents } from './repo/notify';
+import { statementsOf, type RetryBackoff } from './repo/statements';
 import * as taskOps from './repo/tasks';
 
 export interface OpenKanbanOptions extends ConnectionOptions {
@@ -50,6 +53,13 @@ export interface OpenKanbanOptions extends ConnectionOptions {
   readonly claimer?: string;
   /** New task ids; default `t_` + 8 random hex digits, as the original program makes them. For tests and replays. */
   readonly newTaskId?: () => string;
+  /**
+   * How long a failed task waits before `claimNextTask` (and so the gateway) picks it again:
+   * `min(maxSeconds, baseSeconds × 2^(failures-1))` after its last attempt ended. Default
+   * `DEFAULT_RETRY_BACKOFF` (30 s doubling up to 15 min); `{ baseSeconds: 0 }` retries at once, as
+   * the original does. `claimTask(id)` names its task and does not wait.
+   */
+  readonly retryBackoff?: { readonly baseSeconds: number; readonly maxSeconds?: number };
 }
 
 /**
@@ -81,6 +91,8 @@ export interface Kanban {
   listTasks(filter?: ListTasksFilter): Promise<Task[]>;
   /** Gives the task to another worker (or none); a new assignee starts with a clean failure counter. */
   assignTask(id: string, assignee: string | null): Promise<Task>;
+  /** Gives every ready task without an assignee to `assignee` (the gateway's `--default-assignee`); returns their ids. */
+  assignUnassigned(assignee: string): Promise<string[]>;
   /** Makes `childId` wait for `parentId`; `CYCLE` for a self-link or a cycle. */
   linkTasks(parentId: string, childId: string): Promise<void>;
   /** Removes a dependency; the child becomes ready when its remaining parents are done. */
@@ -135,6 +147,13 @@ export interface Kanban {
   unseenEvents(key: SubscriptionKey, kinds?: readonly string[]): Promise<TaskEvent[]>;
   /** Moves the subscriber's cursor forward to `eventId` (never back). */
   advanceCursor(key: SubscriptionKey, eventId: number): Promise<void>;
+  /**
+   * Claims the subscriber's unseen events by moving its cursor past them in one write, before
+   * anything is sent, so several notifiers never deliver an event twice; undefined when none.
+   */
+  claimUnseenEvents(key: SubscriptionKey, kinds?: readonly string[]): Promise<ClaimedEvents | undefined>;
+  /** After a failed send: moves the cursor back to `claimed.from` if it still stands at `claimed.to`. */
+  rewindCursor(key: SubscriptionKey, claimed: Pick<ClaimedEvents, 'from' | 'to'>): Promise<boolean>;
 }
 
 /**
@@ -164,6 +183,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
       now,
       claimer: options.claimer ?? `${hostname()}:${process.pid}`,
       newTaskId: options.newTaskId ?? taskOps.newTaskId,
+      retryBackoff: retryBackoff(options.retryBackoff),
       connection: options,
     };
     return repository(ctx, board, migration, close);
@@ -171,6 +191,15 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
     close();
     throw error;
   }
+}
+
+function retryBackoff(given: OpenKanbanOptions['retryBackoff']): RetryBackoff {
+  if (!given) return DEFAULT_RETRY_BACKOFF;
+  const backoff = { baseSeconds: given.baseSeconds, maxSeconds: given.maxSeconds ?? DEFAULT_RETRY_BACKOFF.maxSeconds };
+  if (!Object.values(backoff).every((n) => Number.isInteger(n) && n >= 0)) {
+    throw new KanbanError('INVALID_INPUT', `retryBackoff: baseSeconds and maxSeconds must be whole numbers of seconds, 0 or more (got ${JSON.stringify(given)})`);
+  }
+  return backoff;
 }
 
 function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, close: () => void): Kanban {
@@ -187,6 +216,7 @@ function repository(ctx: RepoContext, board: string | undefined, migration: Migr
     getTask: (id) => taskOps.getTask(ctx, id),
     listTasks: (filter) => taskOps.listTasks(ctx, filter),
     assignTask: (id, assignee) => taskOps.assignTask(ctx, id, assignee),
+    assignUnassigned: (assignee) => taskOps.assignUnassigned(ctx, assignee),
     linkTasks: (parentId, childId) => links.linkTasks(ctx, parentId, childId),
     unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
     claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
@@ -211,5 +241,7 @@ function repository(ctx: RepoContext, board: string | undefined, migration: Migr
     listSubscriptions: (taskId) => notify.listSubscriptions(ctx, taskId),
     unseenEvents: (key, kinds) => notify.unseenEvents(ctx, key, kinds),
     advanceCursor: (key, eventId) => notify.advanceCursor(ctx, key, eventId),
+    claimUnseenEvents: (key, kinds) => notify.claimUnseenEvents(ctx, key, kinds),
+    rewindCursor: (key, claimed) => notify.rewindCursor(ctx, key, claimed),
   };
 }

@@ -4,7 +4,8 @@ import { runDemo } from '../gateway/demo';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
 import { startGateway, type NotificationSink } from '../gateway/gateway';
 import { eventLine } from '../view/render';
-import { connectionOptions, globals, positive, requireBoard } from './shared';
+import { DEFAULT_RETRY_BACKOFF } from '../repo/claims';
+import { connectionOptions, globals, nonNegative, positive, requireBoard } from './shared';
 
 interface GatewayFlags {
   worker: string;
@@ -14,6 +15,8 @@ interface GatewayFlags {
   failureLimit?: number;
   grace: number;
   notifyFile?: string;
+  retryBackoff?: number;
+  defaultAssignee?: string;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -26,6 +29,8 @@ export function registerGatewayCommands(program: Command): void {
     .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', positive)
     .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', positive)
     .option('--grace <ms>', 'after the first stop signal, how long workers may finish before their process groups are killed', positive, DEFAULT_GRACE_MS)
+    .option('--retry-backoff <seconds>', `wait before a failed task's next attempt, doubled per failure in a row up to ${DEFAULT_RETRY_BACKOFF.maxSeconds} s; 0 retries at once`, nonNegative, DEFAULT_RETRY_BACKOFF.baseSeconds)
+    .option('--default-assignee <worker>', 'give ready tasks without an assignee to this worker instead of skipping them')
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
     .action(async (f: GatewayFlags, command: Command) => {
       const { home, board, db } = requireBoard(command);
@@ -45,6 +50,8 @@ export function registerGatewayCommands(program: Command): void {
         graceMs: f.grace,
         ...(f.failureLimit !== undefined && { failureLimit: f.failureLimit }),
         ...(f.claimTtl !== undefined && { claimTtlSeconds: f.claimTtl }),
+        ...(f.retryBackoff !== undefined && { retryBackoffSeconds: f.retryBackoff }),
+        ...(f.defaultAssignee !== undefined && { defaultAssignee: f.defaultAssignee }),
         sink,
       });
       process.stderr.write('gateway: dispatcher and notifier running; Ctrl-C stops\n');

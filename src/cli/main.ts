@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isKanbanError } from '../errors';
 import { registerBoardCommands } from './boards';
 import { registerGatewayCommands } from './gateway';
+import { registerNotifyCommands } from './notify';
 import { positive } from './shared';
 import { registerTaskCommands } from './tasks';
 
@@ -17,6 +18,7 @@ const program = new Command('kanban')
 
 registerBoardCommands(program);
 registerTaskCommands(program);
+registerNotifyCommands(program);
 registerGatewayCommands(program);
 
 // A write past the file-size limit (ulimit -f) then fails with an error SQLite reports as full,

@@ -61,8 +61,17 @@ export function integer(value: string): number {
 
 /** A whole number of at least 1: counts, widths, times. */
 export function positive(value: string): number {
+  return atLeast(1, value);
+}
+
+/** A whole number of at least 0: waits that may be switched off. */
+export function nonNegative(value: string): number {
+  return atLeast(0, value);
+}
+
+function atLeast(min: number, value: string): number {
   const n = integer(value);
-  if (n < 1) throw new InvalidArgumentError(`${JSON.stringify(value)} must be at least 1.`);
+  if (n < min) throw new InvalidArgumentError(`${JSON.stringify(value)} must be at least ${min}.`);
   return n;
 }
 

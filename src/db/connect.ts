@@ -1,6 +1,6 @@
 import Database from 'libsql';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyDatabaseError, sqliteCode } from '../errors';
+import { classifyDatabaseError, isKanbanError, sqliteCode } from '../errors';
 
 /** One synchronous libSQL connection (the better-sqlite3-compatible `libsql` package). */
 export type Connection = Database.Database;
@@ -67,7 +67,13 @@ export async function ensureJournalMode(conn: Connection, path: string, options:
   const current = await retryBusy(() => pragmaText(conn, 'journal_mode'), busyTimeout(options), path);
   if (options.wal === false || current === 'wal' || current === 'memory') return current;
   // A file system without shared memory answers with the mode it kept (the rollback journal).
-  return retryBusy(() => pragmaText(conn, 'journal_mode = WAL'), busyTimeout(options), path);
+  try {
+    return await retryBusy(() => pragmaText(conn, 'journal_mode = WAL'), busyTimeout(options), path);
+  } catch (error) {
+    // A file this process may only read keeps its mode: reading it needs no switch.
+    if (isKanbanError(error, 'READ_ONLY')) return current;
+    throw error;
+  }
 }
 
 /** A pragma's single value as lower-case text. Not cached: some pragmas act when prepared. */

@@ -5,7 +5,9 @@ import { tasks, type TaskEvent } from '../db/schema';
 import { isKanbanError } from '../errors';
 import { openKanban, type Kanban, type OpenKanbanOptions } from '../kanban';
 import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../repo/claims';
+import { SILENT_KINDS } from '../repo/notify';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS, RECORD_RETRY_MS } from './defaults';
+import { tryDispatchLock, type DispatchLock } from './dispatch-lock';
 import { startWorker, type RunningWorker, type WorkerOutcome } from './worker';
 
 /** Where the notifier delivers events; a rejected promise leaves the cursor where it was, to retry. */
@@ -31,6 +33,10 @@ export interface GatewayOptions {
   readonly graceMs?: number;
   /** How long one call waits for another process's lock. */
   readonly busyTimeoutMs?: number;
+  /** Seconds a failed task waits before its next attempt, doubling per failure in a row; 0 retries at once. */
+  readonly retryBackoffSeconds?: number;
+  /** Ready tasks without an assignee are given to this worker instead of being skipped. */
+  readonly defaultAssignee?: string;
   readonly sink: NotificationSink;
   readonly log?: (line: string) => void;
 }
@@ -60,7 +66,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const home = resolveHome(options.home);
-  const connection = options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs };
+  const connection: OpenKanbanOptions = {
+    ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
+    ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
+  };
   const open = (board?: string): Promise<Kanban> => {
     const target: OpenKanbanOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: board ?? DEFAULT_BOARD };
     return openKanban({ ...target, ...connection });
@@ -80,6 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Running workers, so the dispatcher can renew their leases and stop them.
   const running = new Map<string, { kb: Kanban; claim: Claim; worker: RunningWorker; renewedAt: number }>();
   const unassigned = new Map<Kanban, number>();
+  const locks = new Map<Kanban, DispatchLock>();
 
   async function loop(name: string, boards: Kanban[], tick: (kb: Kanban) => Promise<void>): Promise<void> {
     while (!stopping.signal.aborted) {
@@ -115,19 +125,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       running.set(current.task.id, { kb, claim: current, worker, renewedAt: Date.now() });
       if (killing) worker.signal('SIGKILL');
       const outcome = await worker.outcome;
-      claim = await persist(`recording the end of ${current.task.id}`, () => settle(kb, current, outcome))
+      claim = await persist(`recording the end of ${current.task.id}`, () => settle(kb, current, outcome, mayDispatch(kb)))
         .catch((error: unknown) => void log(`gateway: recording the end of ${current.task.id} failed: ${message(error)}`))
         .finally(() => running.delete(current.task.id));
     }
   }
 
   /** Records a worker's outcome; returns the next task claimed for the same slot, if any. */
-  async function settle(kb: Kanban, claim: Claim, outcome: WorkerOutcome): Promise<Claim | undefined> {
+  async function settle(kb: Kanban, claim: Claim, outcome: WorkerOutcome, refill: boolean): Promise<Claim | undefined> {
     const { task, runId } = claim;
     const where = `${task.id} (run ${runId}, ${seconds(outcome.ms)})`;
+    refill &&= !stopping.signal.aborted;
     if (outcome.kind === 'completed') {
-      const stopped = stopping.signal.aborted;
-      const next = stopped
+      const next = !refill
         ? void (await kb.completeTask(task.id, { runId, result: outcome.output }))
         : (await kb.completeAndClaimNext(task.id, { runId, result: outcome.output, claimNext })).next;
       log(`gateway: ${where} completed`);
@@ -142,7 +152,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const failure = await kb.recordFailure(task.id, { runId, error: outcome.error, outcome: outcome.kind, limit: options.failureLimit });
     const breaker = failure.gaveUp ? `gave up after ${failure.failures} failures` : `failure ${failure.failures} of ${failure.limit}`;
     log(`gateway: ${where} ${outcome.kind}, ${breaker}: ${firstLine(outcome.error)}`);
-    return stopping.signal.aborted ? undefined : kb.claimNextTask(claimNext);
+    return refill ? kb.claimNextTask(claimNext) : undefined;
+  }
+
+  /** Whether this gateway dispatches the board: it holds the board's dispatch lock, or no such lock can exist there. */
+  function mayDispatch(kb: Kanban): boolean {
+    return locks.get(kb)?.state !== 'contended';
+  }
+
+  /** Takes the board's dispatch lock if it is free, and keeps it until the gateway stops. */
+  async function lockBoard(kb: Kanban): Promise<boolean> {
+    const before = locks.get(kb);
+    if (before && before.state !== 'contended') return true;
+    const now = await tryDispatchLock(kb.path);
+    locks.set(kb, now);
+    const name = kb.board ?? kb.path;
+    if (now.state === 'contended' && !before) log(`gateway: another dispatcher holds ${name}'s dispatch lock (${kb.path}.dispatch.lock); not dispatching it until that lock is free`);
+    if (now.state === 'held' && before) log(`gateway: ${name}'s dispatch lock is free again; dispatching it`);
+    if (now.state === 'unavailable') log(`gateway: cannot use ${name}'s dispatch lock (${now.reason}); dispatching without it`);
+    return now.state !== 'contended';
   }
 
   async function dispatch(kb: Kanban): Promise<void> {
@@ -151,9 +179,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await kb.heartbeat(taskId, { runId: lease.claim.runId, ttlSeconds });
       lease.renewedAt = Date.now();
     }
+    if (stopping.signal.aborted || !(await lockBoard(kb))) return;
     await kb.releaseStaleClaims();
     await kb.promoteReady();
-    await reportUnassigned(kb);
+    if (options.defaultAssignee) await kb.assignUnassigned(options.defaultAssignee);
+    else await reportUnassigned(kb);
     while (slots.size < maxWorkers && !stopping.signal.aborted) {
       const claim = await kb.claimNextTask(claimNext);
       if (!claim) return;
@@ -180,11 +210,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  /**
+   * Claims each subscriber's new events before sending them, as the newest original does, so any
+   * number of notifiers deliver each event once; a failed send gives the whole claimed range back.
+   */
   async function notify(kb: Kanban): Promise<void> {
     for (const sub of await kb.listSubscriptions()) {
-      for (const event of await kb.unseenEvents(sub)) {
-        await options.sink(event, sub);
-        await kb.advanceCursor(sub, event.id);
+      const claimed = await kb.claimUnseenEvents(sub);
+      try {
+        for (const event of claimed?.events ?? []) if (!SILENT_KINDS.includes(event.kind)) await options.sink(event, sub);
+      } catch (error) {
+        if (claimed) await kb.rewindCursor(sub, claimed);
+        throw error;
       }
       const task = await kb.findTask(sub.taskId);
       if (!task || TERMINAL.has(task.status)) await kb.unsubscribe(sub);
@@ -200,6 +237,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // One last delivery pass, so events of workers that finished during the stop are not held back.
     for (const kb of notifyBoards) await notify(kb).catch(() => undefined);
     for (const kb of [...dispatchBoards, ...notifyBoards]) kb.close();
+    for (const lock of locks.values()) if (lock.state === 'held') lock.release();
   });
 
   function killAll(): void {

@@ -4,11 +4,14 @@ import { read, write, type RepoContext } from './context';
 import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
 import { claimInput, claimNextInput, heartbeatInput, parse, type ClaimNextOptions, type ClaimOptions, type HeartbeatOptions } from './input';
-import type { CandidateFilter } from './statements';
+import type { CandidateFilter, RetryBackoff } from './statements';
 import type { z } from 'zod';
 
 /** Lease of a claim before the dispatcher may hand the task to someone else: 15 minutes. */
 export const DEFAULT_CLAIM_TTL_SECONDS = 900;
+
+/** A failed task waits 30 s before its second attempt, doubling per failure in a row, up to 15 minutes. */
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 30, maxSeconds: 900 };
 
 export interface Claim {
   readonly task: Task;
@@ -59,7 +62,7 @@ function rejectClaim(ctx: RepoContext, now: number, id: string): void {
 /** The next claimable task in claim order, claimed inside the caller's transaction. */
 export function claimNextIn(ctx: RepoContext, now: number, params: ClaimNextParams): Claim | undefined {
   for (;;) {
-    const candidate = ctx.q.candidate(params);
+    const candidate = ctx.q.candidate(params, now, ctx.retryBackoff);
     if (!candidate) return undefined;
     if (!candidate.waits) return claimRow(ctx, now, candidate.task, params);
     // A rejected candidate drops to todo, so the next pass finds the one after it.

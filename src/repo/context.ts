@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from '../db/connect';
 import type { Engine, Sync, SyncDb } from '../db/engine';
-import type { Statements } from './statements';
+import type { RetryBackoff, Statements } from './statements';
 
 /** What every repository operation needs: the engine and its prepared statements, a clock, the claimer. */
 export interface RepoContext {
@@ -14,6 +14,8 @@ export interface RepoContext {
   /** Written into `claim_lock`, `host:pid` style. */
   readonly claimer: string;
   readonly newTaskId: () => string;
+  /** How long failed tasks wait before `claimNextTask` picks them again. */
+  readonly retryBackoff: RetryBackoff;
   readonly connection: ConnectionOptions;
 }
 

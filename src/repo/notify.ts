@@ -4,8 +4,17 @@ import { read, write, type RepoContext } from './context';
 import { found } from './guards';
 import { parse, subscriptionInput, subscriptionKey, type SubscriptionInput, type SubscriptionKey } from './input';
 
-/** Event kinds the notifier tells subscribers about. */
-export const NOTIFY_KINDS = ['completed', 'blocked', 'gave_up', 'crashed', 'timed_out'] as const;
+/** Event kinds the notifier claims, as the newest original's `TERMINAL_KINDS`. */
+export const NOTIFY_KINDS = ['completed', 'blocked', 'gave_up', 'crashed', 'timed_out', 'status', 'archived', 'unblocked'] as const;
+/** Kinds whose claim only moves the cursor: the original sends nothing for them either. */
+export const SILENT_KINDS: readonly string[] = ['archived', 'unblocked'];
+
+/** Events a notifier claimed for one subscriber: the cursor moved from `from` to `to` before anything was sent. */
+export interface ClaimedEvents {
+  readonly from: number;
+  readonly to: number;
+  readonly events: TaskEvent[];
+}
 
 const keyOf = (key: ReturnType<typeof subscriptionKey.parse>) =>
   and(
@@ -58,6 +67,37 @@ export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds
       .orderBy(asc(taskEvents.id))
       .all();
   });
+}
+
+/**
+ * Claims the subscriber's unseen events: in one write transaction the events past the cursor are
+ * read and the cursor moves past them, so of any number of notifiers only one sends each event.
+ * Undefined when there is nothing new. A failed send gives the range back with `rewindCursor`.
+ */
+export async function claimUnseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<ClaimedEvents | undefined> {
+  const key = parse(subscriptionKey, raw, 'subscription');
+  return write(ctx, () => {
+    const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
+    if (!sub) return undefined;
+    const events = ctx.db
+      .select()
+      .from(taskEvents)
+      .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
+      .orderBy(asc(taskEvents.id))
+      .all();
+    const last = events.at(-1);
+    if (!last) return undefined;
+    ctx.db.update(kanbanNotifySubs).set({ lastEventId: last.id }).where(keyOf(key)).run();
+    return { from: sub.lastEventId, to: last.id, events };
+  });
+}
+
+/** Gives a claimed range back after a failed send: the cursor returns to `from` unless someone moved it since. */
+export async function rewindCursor(ctx: RepoContext, raw: SubscriptionKey, claimed: Pick<ClaimedEvents, 'from' | 'to'>): Promise<boolean> {
+  const key = parse(subscriptionKey, raw, 'subscription');
+  return write(ctx, () =>
+    ctx.db.update(kanbanNotifySubs).set({ lastEventId: claimed.from }).where(and(keyOf(key), eq(kanbanNotifySubs.lastEventId, claimed.to))).run().changes > 0,
+  );
 }
 
 /** Moves the cursor forward to `eventId` (never back), after the events up to it were delivered. */

@@ -31,6 +31,23 @@ function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (sha
   };
 }
 
+/** Waits before a failed task's next attempt; see `retryAllowed`. */
+export interface RetryBackoff {
+  readonly baseSeconds: number;
+  readonly maxSeconds: number;
+}
+
+/**
+ * A task that failed `n` times in a row is claimable again `min(max, base × 2^(n-1))` seconds after
+ * its last attempt ended. No column of its own: the failure counter and the runs' end times, which
+ * both programs write, say everything, so the wait holds whichever program recorded the failure.
+ */
+function retryAllowed(db: SyncDb): SQL {
+  const lastEnd = db.select({ at: sql`MAX(${taskRuns.endedAt})` }).from(taskRuns).where(eq(taskRuns.taskId, tasks.id));
+  const wait = sql`MIN(${ph('backoffMax')}, ${ph('backoffBase')} << MIN(${tasks.consecutiveFailures} - 1, 30))`;
+  return sql`(${tasks.consecutiveFailures} <= 0 OR COALESCE((${lastEnd}), 0) + ${wait} <= ${ph('now')})`;
+}
+
 export interface CandidateFilter {
   readonly assignee?: string | undefined;
   readonly tenant?: string | undefined;
@@ -153,6 +170,7 @@ function statements(db: SyncDb) {
           and(
             eq(tasks.status, 'ready'),
             isNull(tasks.claimLock),
+            retryAllowed(db),
             f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
             f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
             f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
@@ -301,9 +319,9 @@ function statements(db: SyncDb) {
     taskByIdempotencyKey: (key: string): Task | undefined => byKey().get({ key }),
     /** Inserts a task unless its id is taken; undefined then. */
     insertTask: (row: TaskInsert): Task | undefined => insertTask().get(row),
-    /** The next ready, unclaimed task in claim order, and whether it waits for an unfinished parent. */
-    candidate: (f: CandidateFilter): { task: Task; waits: boolean } | undefined => {
-      const row = candidate(f).get({ assignee: f.assignee, tenant: f.tenant });
+    /** The next ready, unclaimed task in claim order whose retry wait is over, and whether it waits for an unfinished parent. */
+    candidate: (f: CandidateFilter, now: number, backoff: RetryBackoff): { task: Task; waits: boolean } | undefined => {
+      const row = candidate(f).get({ assignee: f.assignee, tenant: f.tenant, now, backoffBase: backoff.baseSeconds, backoffMax: backoff.maxSeconds });
       return row && { task: row.task, waits: Boolean(row.waits) };
     },
     waitsForParent: (id: string): boolean => waits().get({ id }) !== undefined,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import { taskLinks, tasks, TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
 import { read, write, type RepoContext } from './context';
@@ -81,7 +81,26 @@ export async function assignTask(ctx: RepoContext, id: string, rawAssignee: stri
       .set({ assignee, ...reset })
       .where(eq(tasks.id, id))
       .run();
-    appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { from: task.assignee, to: assignee } });
+    appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { assignee, from: task.assignee } });
     return updated;
   });
+}
+
+/** Gives every ready task without an assignee to `assignee`, as the original's `kanban.default_assignee` does. */
+export async function assignUnassigned(ctx: RepoContext, rawAssignee: string): Promise<string[]> {
+  const assignee = parse(assigneeInput, rawAssignee, 'assignee');
+  const unassigned = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
+  if (!(await read(ctx, () => ctx.db.select({ id: tasks.id }).from(tasks).where(unassigned).limit(1).get()))) return [];
+  return write(ctx, (now) =>
+    ctx.db
+      .update(tasks)
+      .set({ assignee })
+      .where(unassigned)
+      .returning({ id: tasks.id })
+      .all()
+      .map(({ id }) => {
+        appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { assignee, source: 'kanban.default_assignee' } });
+        return id;
+      }),
+  );
 }

@@ -97,7 +97,7 @@ describe('kanban gateway', () => {
       const run = await gateway(home, 'if [ "$KANBAN_ASSIGNEE" = bad ]; then echo nope >&2; exit 3; fi; echo "did $KANBAN_TASK_ID"', async () => {
         const open = await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'blocked')");
         return open[0]?.n === 0;
-      });
+      }, ['--retry-backoff', '0']);
       expect(run.code).toBe(0);
       expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [ok.id])).toEqual([{ status: 'done', result: `did ${ok.id}` }]);
       expect(await query(db, 'SELECT status, consecutive_failures FROM tasks WHERE id = ?', [bad.id])).toEqual([{ status: 'blocked', consecutive_failures: 2 }]);
@@ -152,5 +152,21 @@ describe('kanban gateway', () => {
         expect(await query(join(home, 'kanban.db'), 'SELECT COUNT(*) AS n FROM __drizzle_migrations')).toEqual([{ n: knownMigrations().length }]);
       });
     }
+  });
+});
+
+describe('kanban subscribe', () => {
+  it('subscribes, lists and unsubscribes a chat, and says so when there was nothing to remove', async () => {
+    await withTempDir(async (home) => {
+      const { id } = kanban(home, '--json', 'create', 'watched').json();
+      expect(kanban(home, 'subscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').stdout).toContain(`${id} → telegram/42/7`);
+      expect(kanban(home, '--json', 'subscriptions').json()).toEqual([expect.objectContaining({ taskId: id, platform: 'telegram', chatId: '42', threadId: '7', lastEventId: 0 })]);
+      expect(kanban(home, '--json', 'unsubscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').json()).toEqual({ removed: true });
+      expect(kanban(home, 'unsubscribe', id, '--platform', 'telegram', '--chat', '42').stdout).toContain('was not subscribed');
+      expect(kanban(home, 'subscriptions', id).stdout.trim()).toBe('no subscriptions');
+      const missing = kanban(home, 'subscribe', 't_nope', '--platform', 'telegram', '--chat', '42');
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain('[NOT_FOUND]');
+    });
   });
 });

@@ -13,11 +13,12 @@ describe('notification subscriptions', () => {
       await kb.unblockTask(task.id);
       await kb.completeTask(task.id);
       const unseen = await kb.unseenEvents(key);
-      expect(unseen.map((e) => e.kind)).toEqual(['blocked', 'completed']);
+      // The newest original's kinds: `unblocked` is claimed too, though the gateway sends nothing for it.
+      expect(unseen.map((e) => e.kind)).toEqual(['blocked', 'unblocked', 'completed']);
       await kb.advanceCursor(key, unseen[0]?.id ?? 0);
-      expect((await kb.unseenEvents(key)).map((e) => e.kind)).toEqual(['completed']);
+      expect((await kb.unseenEvents(key)).map((e) => e.kind)).toEqual(['unblocked', 'completed']);
       await kb.advanceCursor(key, 1);
-      expect((await kb.unseenEvents(key)).map((e) => e.kind)).toEqual(['completed']);
+      expect((await kb.unseenEvents(key)).map((e) => e.kind)).toEqual(['unblocked', 'completed']);
     });
   });
 
@@ -32,6 +33,40 @@ describe('notification subscriptions', () => {
       expect((await kb.subscribe(key)).lastEventId).toBe(event?.id);
       expect(await kb.unsubscribe(key)).toBe(true);
       expect(await kb.listSubscriptions(task.id)).toEqual([]);
+    });
+  });
+
+  it('claims unseen events by moving the cursor before anything is sent, and gives the range back after a failed send', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 't' });
+      const key = { taskId: task.id, platform: 'slack', chatId: 'c1' };
+      await kb.subscribe(key);
+      expect(await kb.claimUnseenEvents(key)).toBeUndefined();
+      await kb.claimTask(task.id);
+      await kb.completeTask(task.id);
+      const claimed = await kb.claimUnseenEvents(key);
+      expect(claimed?.events.map((e) => e.kind)).toEqual(['completed']);
+      expect(claimed?.from).toBe(0);
+      expect((await kb.listSubscriptions(task.id))[0]?.lastEventId).toBe(claimed?.to);
+      // A second notifier finds nothing: the claim already moved the cursor.
+      expect(await kb.claimUnseenEvents(key)).toBeUndefined();
+      expect(await kb.rewindCursor(key, claimed ?? { from: 0, to: 0 })).toBe(true);
+      expect((await kb.claimUnseenEvents(key))?.events.map((e) => e.id)).toEqual(claimed?.events.map((e) => e.id));
+    });
+  });
+
+  it('does not rewind a cursor that moved on since the claim', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 't' });
+      const key = { taskId: task.id, platform: 'slack', chatId: 'c1' };
+      await kb.subscribe(key);
+      await kb.completeTask(task.id);
+      const claimed = await kb.claimUnseenEvents(key);
+      await kb.archiveTask(task.id);
+      const later = await kb.claimUnseenEvents(key);
+      expect(later?.events.map((e) => e.kind)).toEqual(['archived']);
+      expect(await kb.rewindCursor(key, claimed ?? { from: 0, to: 0 })).toBe(false);
+      expect((await kb.listSubscriptions(task.id))[0]?.lastEventId).toBe(later?.to);
     });
   });
 
