@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boardColumns, eventLine, statsText, taskDetail, taskLine } from '../view/render';
+import { boardColumns, DEFAULT_BOARD_WIDTH, eventLine, statsText, taskDetail, taskLine } from '../view/render';
+import { printable } from '../view/text';
 import { TASK_STATUSES, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
 import { collect, globals, integer, manyOf, oneOf, positive, print, withBoard } from './shared';
@@ -77,9 +78,9 @@ export function registerTaskCommands(program: Command): void {
           [
             taskDetail(s.task),
             'comments:',
-            ...s.comments.map((c) => `  ${c.author}: ${c.body}`),
+            ...s.comments.map((c) => `  ${printable(c.author)}: ${printable(c.body)}`),
             'runs:',
-            ...s.runs.map((r) => `  #${r.id} ${r.status} ${r.outcome ?? ''} ${r.error ?? r.summary ?? ''}`.trimEnd()),
+            ...s.runs.map((r) => `  #${r.id} ${r.status} ${r.outcome ?? ''} ${printable(r.error ?? r.summary ?? '')}`.trimEnd()),
             'events:',
             ...s.events.map((e) => `  ${eventLine(e)}`),
           ].join('\n'),
@@ -195,6 +196,6 @@ export function registerTaskCommands(program: Command): void {
   program
     .command('board')
     .description('the board drawn as columns, one per status')
-    .option('--width <n>', 'column width', positive, 18)
-    .action((f: { width: number }, command: Command) => withBoard(command, async (kb) => print(command, await kb.listTasks(), (t) => boardColumns(t, f.width))));
+    .option('--width <n>', `width of the whole board in terminal columns (default: the terminal's, else ${DEFAULT_BOARD_WIDTH})`, positive)
+    .action((f: { width?: number }, command: Command) => withBoard(command, async (kb) => print(command, await kb.listTasks(), (t) => boardColumns(t, f.width ?? process.stdout.columns ?? DEFAULT_BOARD_WIDTH))));
 }

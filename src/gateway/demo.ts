@@ -68,7 +68,7 @@ export async function runDemo(options: { home?: string; out?: (line: string) => 
   const tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
   kb.close();
   out('');
-  out(boardColumns(tasks, 22));
+  out(boardColumns(tasks));
   out('');
   for (const t of tasks) {
     out(`${t.id} ${t.status.padEnd(7)} ${t.title}${t.status === 'blocked' ? ` — breaker: ${t.consecutiveFailures} failures, last: ${t.lastFailureError ?? ''}` : ''}`);

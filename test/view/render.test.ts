@@ -1,0 +1,34 @@
+import stringWidth from 'string-width';
+import { kanban } from '../helpers/cli';
+import { withTempDir } from '../helpers/temp';
+
+const EVIL = 'evil \u001b[31mRED\u001b[0m\nsecond line\u0007 \u009b2J';
+const WIDE = '漢字のタイトルはとても長いです🎉';
+
+describe('the board view', () => {
+  it('fits 100 columns by default, measures wide characters in cells, and keeps escape sequences and newlines off the terminal', async () => {
+    await withTempDir(async (home) => {
+      for (const title of [EVIL, WIDE, 'plain']) kanban(home, 'create', title, '--assignee', 'w');
+      const lines = kanban(home, 'board').stdout.replace(/\n$/, '').split('\n');
+      expect(lines).toHaveLength(5);
+      for (const line of lines) {
+        expect(stringWidth(line)).toBeLessThanOrEqual(100);
+        expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      }
+      // Every row lines up: the separators sit at the same cell offsets on every line.
+      const offsets = (line: string) => [...line].reduce<number[]>((at, ch, i, all) => (ch === '│' ? [...at, stringWidth(all.slice(0, i).join(''))] : at), []);
+      expect(new Set(lines.filter((l) => l.includes('│')).map((l) => offsets(l).join(','))).size).toBe(1);
+      expect(kanban(home, 'list').stdout).toContain('evil RED second line');
+    });
+  });
+
+  it('takes --width for the whole board, and --json gives every title byte for byte', async () => {
+    await withTempDir(async (home) => {
+      kanban(home, 'create', EVIL);
+      kanban(home, 'create', WIDE);
+      for (const line of kanban(home, 'board', '--width', '60').stdout.trimEnd().split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(60);
+      expect(kanban(home, '--json', 'board').json().map((t: { title: string }) => t.title).sort()).toEqual([EVIL, WIDE].sort());
+      expect(kanban(home, 'list').stdout).not.toContain('\u001b');
+    });
+  });
+});
