@@ -31,9 +31,20 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** The error and every error it was caused by, with stacks and codes: what --debug prints. */
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 10; depth++) {
+    const code = current instanceof Error && 'code' in current ? ` [code ${String(current.code)}]` : '';
+    parts.push(`${depth ? 'caused by: ' : ''}${current instanceof Error ? (current.stack ?? current.message) : String(current)}${code}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\n');
+}
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   const debug = program.opts<{ debug?: boolean }>().debug === true;
-  if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? error.message}\n`);
+  if (debug) process.stderr.write(`${causeChain(error)}\n`);
   else if (isKanbanError(error)) process.stderr.write(`kanban: ${error.message} [${error.code}]\n`);
   else process.stderr.write(`kanban: ${error instanceof Error ? error.message : String(error)} (run with --debug for details)\n`);
   process.exitCode = 1;

@@ -138,6 +138,22 @@ describe('kanban gateway', () => {
     });
   });
 
+  it('gives ready tasks without an assignee to --default-assignee, and says how many it skips without one', async () => {
+    await withTempDir(async (home) => {
+      const { id } = kanban(home, '--json', 'create', 'nobody’s').json();
+      const db = join(home, 'kanban.db');
+      const skipped = await gateway(home, 'true', async (stderr) => stderr.includes('1 ready task'));
+      expect(skipped.stderr).toContain('1 ready task on default has no assignee and will not run');
+      expect(await query(db, 'SELECT status FROM tasks WHERE id = ?', [id])).toEqual([{ status: 'ready' }]);
+      const done = async () => (await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n === 1;
+      const run = await gateway(home, 'echo "$KANBAN_ASSIGNEE"', done, ['--default-assignee', 'helper']);
+      expect(run.code).toBe(0);
+      expect(await query(db, 'SELECT assignee, result FROM tasks WHERE id = ?', [id])).toEqual([{ assignee: 'helper', result: 'helper' }]);
+      const [assigned] = await query(db, "SELECT payload FROM task_events WHERE task_id = ? AND kind = 'assigned'", [id]);
+      expect(JSON.parse(String(assigned?.payload))).toEqual({ assignee: 'helper', source: 'kanban.default_assignee' });
+    });
+  });
+
   it.each([
     ['a fresh file', async () => undefined],
     ['an old-shaped file', async (db: string) => writeLegacyBoard(db, LEGACY_SHAPES[0]!)],

@@ -25,6 +25,9 @@ describe('errors a person can act on', () => {
       expect(list.stderr).toContain('[CORRUPT]');
       const stats = kanban(home, 'stats');
       expect(stats.stderr).toContain('[CORRUPT]');
+      // --debug shows what SQLite said beneath the coded error.
+      const debug = kanban(home, '--debug', 'list');
+      expect(debug.stderr).toMatch(/KanbanError: .* is damaged[\s\S]*\[code CORRUPT\]\ncaused by: [\s\S]*\[code SQLITE_CORRUPT/);
     });
   });
 
