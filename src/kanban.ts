@@ -29,6 +29,7 @@ import type {
   FailureInput,
   HeartbeatOptions,
   ListTasksFilter,
+  ScheduleOptions,
   SubscriptionInput,
   SubscriptionKey,
 } from './repo/input';
@@ -98,10 +99,18 @@ export interface Kanban {
   /** Removes a dependency; the child becomes ready when its remaining parents are done. */
   unlinkTasks(parentId: string, childId: string): Promise<void>;
 
-  /** Claims this task if it is ready and unclaimed; undefined otherwise. */
+  /**
+   * Claims this task if it is ready and unclaimed and the original's claim gates (plan audit,
+   * budget) let it run; undefined otherwise.
+   */
   claimTask(id: string, options?: ClaimOptions): Promise<Claim | undefined>;
-  /** Claims the next ready task in priority order, optionally one worker's; undefined when none is ready. */
+  /**
+   * Claims the next ready task in priority order, optionally one worker's, skipping tasks in their
+   * retry wait or held by a claim gate; undefined when none can run.
+   */
   claimNextTask(options?: ClaimNextOptions): Promise<Claim | undefined>;
+  /** Claims the next `review` task for a reviewer (no parent check; the budget gate holds); undefined when none. */
+  claimReviewTask(options?: ClaimOptions): Promise<Claim | undefined>;
   /** Extends a running task's lease; `STALE_RUN` when `runId` is no longer its attempt. */
   heartbeat(id: string, options?: HeartbeatOptions): Promise<Task>;
   /** Running tasks whose lease ran out go back to `ready` (not a failure); returns their ids. */
@@ -113,10 +122,15 @@ export interface Kanban {
    * pays one fsync per task; when either half is refused, neither is written.
    */
   completeAndClaimNext(id: string, options?: CompleteAndClaimOptions): Promise<CompleteAndClaimResult>;
-  /** `running` or `ready` → `blocked` with a reason. */
+  /**
+   * `running` or `ready` → blocked with a reason and an optional kind: `dependency` waits in
+   * `todo`; the same other kind twice in a row sends the task to `triage` (`block_recurrences`).
+   */
   blockTask(id: string, options: BlockOptions): Promise<Task>;
-  /** `blocked` → `ready`, or `todo` while a parent is unfinished. */
+  /** `blocked` or `scheduled` → `ready`, or `todo` while a parent is not done; the failure counter is reset. */
   unblockTask(id: string): Promise<Task>;
+  /** `todo`, `ready`, `running` or `blocked` → `scheduled`, parked until `unblockTask`; the reason says until when. */
+  scheduleTask(id: string, options?: ScheduleOptions): Promise<Task>;
   /** Any status → `archived`; an open run is closed as reclaimed. */
   archiveTask(id: string): Promise<Task>;
   /** An operator hands a running task back: `ready` again, failure counter reset. */
@@ -221,12 +235,14 @@ function repository(ctx: RepoContext, board: string | undefined, migration: Migr
     unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
     claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
     claimNextTask: (opts) => claims.claimNextTask(ctx, opts),
+    claimReviewTask: (opts) => claims.claimReviewTask(ctx, opts),
     heartbeat: (id, opts) => claims.heartbeat(ctx, id, opts),
     releaseStaleClaims: () => claims.releaseStaleClaims(ctx),
     completeTask: (id, opts) => moves.completeTask(ctx, id, opts),
     completeAndClaimNext: (id, opts) => moves.completeAndClaimNext(ctx, id, opts),
     blockTask: (id, opts) => moves.blockTask(ctx, id, opts),
     unblockTask: (id) => moves.unblockTask(ctx, id),
+    scheduleTask: (id, opts) => moves.scheduleTask(ctx, id, opts),
     archiveTask: (id) => moves.archiveTask(ctx, id),
     reclaimTask: (id) => moves.reclaimTask(ctx, id),
     promoteReady: () => moves.promoteReady(ctx),

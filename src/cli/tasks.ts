@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { boardColumns, DEFAULT_BOARD_WIDTH, eventLine, statsText, taskDetail, taskLine } from '../view/render';
 import { printable } from '../view/text';
-import { TASK_STATUSES, type TaskStatus } from '../db/schema';
+import { BLOCK_KINDS, TASK_STATUSES, type BlockKind, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
 import { collect, globals, integer, manyOf, oneOf, positive, print, withBoard } from './shared';
 
@@ -136,8 +136,17 @@ export function registerTaskCommands(program: Command): void {
       print(command, both, (r) => `${taskLine(r.completed)}\n${r.next ? `claimed ${taskLine(r.next.task)} run=${r.next.runId}` : 'nothing to claim'}`);
     }),
   );
-  runOption(program.command('block <id>').requiredOption('--reason <text>')).action((id: string, f: { run?: number; reason: string }, command: Command) =>
-    withBoard(command, async (kb) => print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason }), taskLine)),
+  runOption(
+    program
+      .command('block <id>')
+      .requiredOption('--reason <text>')
+      .option('--kind <kind>', `why: ${BLOCK_KINDS.join(', ')} (dependency waits in todo; the same kind twice goes to triage)`, oneOf(BLOCK_KINDS)),
+  ).action((id: string, f: { run?: number; reason: string; kind?: BlockKind }, command: Command) =>
+    withBoard(command, async (kb) => print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason, kind: f.kind }), taskLine)),
+  );
+  runOption(program.command('schedule <id>').description('park a task until `kanban unblock` (the reason says until when)').option('--reason <text>')).action(
+    (id: string, f: { run?: number; reason?: string }, command: Command) =>
+      withBoard(command, async (kb) => print(command, await kb.scheduleTask(id, { runId: f.run, reason: f.reason }), taskLine)),
   );
   runOption(
     program

@@ -117,3 +117,28 @@ function renameLegacyEventKinds(conn: Connection): number {
   const sql = `UPDATE task_events SET kind = CASE kind ${cases} END WHERE kind IN (${legacy.map(() => '?').join(', ')})`;
   return conn.prepare(sql).run(...legacy).changes;
 }
+
+/**
+ * Versions of the original before `consecutive_failures` count failures in `spawn_failures` and
+ * keep the error in `last_spawn_error`. Where a file still has those columns, an older original
+ * may go on writing them after adoption, so triggers copy each write of either column of a pair
+ * into the other: a failure recorded by either program is seen by both breakers, and a reset by
+ * either resets both. They are plain SQL triggers, so the original opens and uses the file as
+ * before; a trigger's own write does not set off the other (SQLite's recursive_triggers is off,
+ * and the WHEN clauses skip rows already equal).
+ */
+export function keepLegacyCountersInStep(conn: Connection): void {
+  const columns = columnNames(conn, 'tasks');
+  for (const { from, to } of RENAMED_COLUMNS) {
+    if (!columns.has(from) || !columns.has(to)) continue;
+    for (const [source, target] of [
+      [from, to],
+      [to, from],
+    ] as const) {
+      conn.exec(`CREATE TRIGGER IF NOT EXISTS ${quote(`kanban_db_sync_${source}_to_${target}`)}
+        AFTER UPDATE OF ${quote(source)} ON tasks
+        WHEN NEW.${quote(source)} IS NOT NEW.${quote(target)} AND NEW.${quote(target)} IS OLD.${quote(target)}
+        BEGIN UPDATE tasks SET ${quote(target)} = NEW.${quote(source)} WHERE id = NEW.id; END`);
+    }
+  }
+}

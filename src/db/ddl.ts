@@ -5,9 +5,9 @@
  */
 import { is, SQL } from 'drizzle-orm';
 import { getTableConfig, SQLiteBaseInteger, SQLiteColumn, SQLiteSyncDialect, type SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { kanbanNotifySubs, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
+import { kanbanNotifySubs, taskAttachments, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
 
-export const KANBAN_TABLES: readonly SQLiteTable[] = [tasks, taskLinks, taskComments, taskEvents, taskRuns, kanbanNotifySubs];
+export const KANBAN_TABLES: readonly SQLiteTable[] = [tasks, taskLinks, taskComments, taskEvents, taskRuns, kanbanNotifySubs, taskAttachments];
 
 export const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 

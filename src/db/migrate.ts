@@ -1,6 +1,6 @@
 import { epochSeconds } from '../clock';
 import { KanbanError } from '../errors';
-import { adoptExistingFile, holdsKanbanTables, type AdoptionReport } from './adopt';
+import { adoptExistingFile, holdsKanbanTables, keepLegacyCountersInStep, type AdoptionReport } from './adopt';
 import { ensureJournalMode, rawRows, type Connection, type ConnectionOptions } from './connect';
 import { quote } from './ddl';
 import type { Engine } from './engine';
@@ -92,14 +92,30 @@ function migrateLocked(conn: Connection, path: string, now: number): Outcome {
   if (ledger.length === 0 && holdsKanbanTables(conn)) {
     // The schema is derived from the Drizzle tables, which are what every migration adds up to.
     const adoption = adoptExistingFile(conn, now);
+    keepLegacyCountersInStep(conn);
     record(conn, todo);
     return { applied, adopted: true, adoption };
   }
   for (const migration of todo) {
-    for (const statement of migration.sql) if (statement.trim()) conn.exec(statement);
+    for (const statement of migration.sql) if (statement.trim() && !alreadyThere(conn, statement)) conn.exec(statement);
   }
+  keepLegacyCountersInStep(conn);
   record(conn, todo);
   return { applied, adopted: false };
+}
+
+/**
+ * True when a generated statement would create what the file already has. The original program
+ * adds its newest columns and tables to any file it opens, ours included, so a migration that adds
+ * the same ones must find them there and go on instead of failing with "duplicate column".
+ */
+function alreadyThere(conn: Connection, statement: string): boolean {
+  const sql = statement.trim();
+  const column = /^ALTER TABLE `([^`]+)` ADD `([^`]+)`/.exec(sql);
+  if (column) return rawRows(conn, 'SELECT 1 FROM pragma_table_info(?) WHERE name = ?', column[1], column[2]).length > 0;
+  const object = /^CREATE (?:UNIQUE )?(TABLE|INDEX) `([^`]+)`/.exec(sql);
+  if (object) return rawRows(conn, 'SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?', object[1]?.toLowerCase(), object[2]).length > 0;
+  return false;
 }
 
 function record(conn: Connection, migrations: readonly KnownMigration[]): void {

@@ -4,7 +4,7 @@
  * no foreign keys and no CHECK constraints, because existing files could violate them.
  */
 import { sql } from 'drizzle-orm';
-import { customType, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * JSON stored as TEXT. Reading is lenient like the Python program's `_json_or`: a value that other
@@ -27,17 +27,28 @@ function parseJsonOrNull<T>(value: string | null): T | null {
   }
 }
 
-export const TASK_STATUSES = ['triage', 'todo', 'ready', 'running', 'blocked', 'done', 'archived'] as const;
+/** The newest original's statuses, in its dashboard's column order (archived last, off the board). */
+export const TASK_STATUSES = ['triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived'] as const;
 export const RUN_OUTCOMES = [
   'completed',
   'blocked',
+  'scheduled',
   'crashed',
   'timed_out',
   'spawn_failed',
   'gave_up',
   'reclaimed',
+  'rate_limited',
+  'stale',
 ] as const;
-export const RUN_STATUSES = ['running', 'done', 'blocked', 'crashed', 'timed_out', 'failed', 'released'] as const;
+/**
+ * A closed run's status is its outcome, except that a completed run's is `done`, as the newest
+ * original writes them (its synthesised completions say `completed`). `failed` and `released` are what kanban-db 0.1 wrote for `spawn_failed`
+ * and `reclaimed`; files keep them.
+ */
+export const RUN_STATUSES = ['running', 'done', 'completed', 'blocked', 'scheduled', 'crashed', 'timed_out', 'spawn_failed', 'gave_up', 'reclaimed', 'rate_limited', 'stale', 'failed', 'released'] as const;
+/** Why a task is blocked (the newest original's `block_kind`); NULL is an untyped block. */
+export const BLOCK_KINDS = ['dependency', 'needs_input', 'capability', 'transient'] as const;
 export const WORKSPACE_KINDS = ['scratch', 'worktree', 'dir'] as const;
 
 export const tasks = sqliteTable(
@@ -70,6 +81,21 @@ export const tasks = sqliteTable(
     currentStepKey: text('current_step_key'),
     skills: jsonText<string[]>('skills'),
     maxRetries: integer('max_retries'),
+    // Columns of the newest original (reference sheet §7): kanban-db reads the ones its rules need
+    // (block kind and recurrences, the claim gates) and carries the others for the original.
+    branchName: text('branch_name'),
+    projectId: text('project_id'),
+    modelOverride: text('model_override'),
+    goalMode: integer('goal_mode').notNull().default(0),
+    goalMaxTurns: integer('goal_max_turns'),
+    sessionId: text('session_id'),
+    blockKind: text('block_kind', { enum: BLOCK_KINDS }),
+    blockRecurrences: integer('block_recurrences').notNull().default(0),
+    planAuditRequired: integer('plan_audit_required').notNull().default(0),
+    planAuditMaxRounds: integer('plan_audit_max_rounds'),
+    budgetUsd: real('budget_usd'),
+    budgetSpentUsd: real('budget_spent_usd').notNull().default(0),
+    budgetUnknownCostRuns: integer('budget_unknown_cost_runs').notNull().default(0),
   },
   (t) => [
     index('idx_tasks_assignee_status').on(t.assignee, t.status),
@@ -79,6 +105,7 @@ export const tasks = sqliteTable(
     // The dispatcher's claim order, so picking the next ready task reads one index entry instead
     // of sorting every ready task (bench row 6: a 10,000-task board claimed about 1.8× faster).
     index('idx_tasks_claim_order').on(t.status, sql`${t.priority} DESC`, t.createdAt, t.id),
+    index('idx_tasks_session_id').on(t.sessionId),
   ],
 );
 
@@ -139,6 +166,22 @@ export const taskRuns = sqliteTable(
     summary: text('summary'),
     metadata: jsonText<Record<string, unknown>>('metadata'),
     error: text('error'),
+    // The newest original's usage accounting (sheet §5, §7), carried for it.
+    usageReportPath: text('usage_report_path'),
+    usageReportIngestedAt: integer('usage_report_ingested_at'),
+    estimatedCostUsd: real('estimated_cost_usd'),
+    costStatus: text('cost_status'),
+    costSource: text('cost_source'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    cacheReadTokens: integer('cache_read_tokens'),
+    cacheWriteTokens: integer('cache_write_tokens'),
+    reasoningTokens: integer('reasoning_tokens'),
+    totalTokens: integer('total_tokens'),
+    apiCalls: integer('api_calls'),
+    model: text('model'),
+    provider: text('provider'),
+    usageSessionId: text('usage_session_id'),
   },
   (t) => [index('idx_runs_task').on(t.taskId, t.startedAt), index('idx_runs_status').on(t.status)],
 );
@@ -153,6 +196,7 @@ export const kanbanNotifySubs = sqliteTable(
     userId: text('user_id'),
     createdAt: integer('created_at').notNull(),
     lastEventId: integer('last_event_id').notNull().default(0),
+    notifierProfile: text('notifier_profile'),
   },
   (t) => [
     primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }),
@@ -160,7 +204,25 @@ export const kanbanNotifySubs = sqliteTable(
   ],
 );
 
+/** Files attached to a task by the newest original; the blobs live outside the database. */
+export const taskAttachments = sqliteTable(
+  'task_attachments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    filename: text('filename').notNull(),
+    storedPath: text('stored_path').notNull(),
+    contentType: text('content_type'),
+    size: integer('size').notNull().default(0),
+    uploadedBy: text('uploaded_by'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('idx_attachments_task').on(t.taskId, t.createdAt)],
+);
+
 export type Task = typeof tasks.$inferSelect;
+export type BlockKind = (typeof BLOCK_KINDS)[number];
+export type Attachment = typeof taskAttachments.$inferSelect;
 export type NewTask = typeof tasks.$inferInsert;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type TaskLink = typeof taskLinks.$inferSelect;

@@ -184,11 +184,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await kb.promoteReady();
     if (options.defaultAssignee) await kb.assignUnassigned(options.defaultAssignee);
     else await reportUnassigned(kb);
-    while (slots.size < maxWorkers && !stopping.signal.aborted) {
-      const claim = await kb.claimNextTask(claimNext);
-      if (!claim) return;
-      const busy: Promise<void> = slot(kb, claim).finally(() => slots.delete(busy));
-      slots.add(busy);
+    // Ready tasks first, then review tasks, as the newest original's dispatcher: one cap for both.
+    for (const next of [() => kb.claimNextTask(claimNext), () => kb.claimReviewTask({ ttlSeconds })]) {
+      while (slots.size < maxWorkers && !stopping.signal.aborted) {
+        const claim = await next();
+        if (!claim) break;
+        const busy: Promise<void> = slot(kb, claim).finally(() => slots.delete(busy));
+        slots.add(busy);
+      }
     }
   }
 

@@ -14,7 +14,7 @@ export async function addComment(ctx: RepoContext, taskId: string, raw: CommentI
       .values({ taskId, ...input, createdAt: now })
       .returning()
       .get();
-    appendEvent(ctx, now, { taskId, kind: 'commented', payload: { author: input.author } });
+    appendEvent(ctx, now, { taskId, kind: 'commented', payload: { author: input.author, len: input.body.length } });
     return comment;
   });
 }
@@ -62,7 +62,7 @@ export function stats(ctx: RepoContext): Promise<BoardStats> {
       .groupBy(tasks.assignee)
       .all();
     // A literal rather than one built from TASK_STATUSES: the compiler then proves every status has a count.
-    const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, ready: 0, running: 0, blocked: 0, done: 0, archived: 0 };
+    const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, scheduled: 0, ready: 0, running: 0, blocked: 0, review: 0, done: 0, archived: 0 };
     // Other writers may have stored statuses this version does not know; they count in `total` only.
     for (const row of statusRows) if (TASK_STATUSES.includes(row.status)) byStatus[row.status] = row.n;
     return {

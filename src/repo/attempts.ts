@@ -1,4 +1,4 @@
-import type { RunOutcome, RunStatus, Task } from '../db/schema';
+import { taskRuns, type RunOutcome, type RunStatus, type Task } from '../db/schema';
 import type { RepoContext } from './context';
 import { appendEvent } from './events';
 import type { TaskRelease } from './statements';
@@ -9,8 +9,11 @@ export const NO_CLAIM = { claimLock: null, claimExpires: null, workerPid: null, 
 export interface AttemptEnd {
   /** The task's new status and any other column the move changes. */
   readonly set: Partial<Omit<TaskRelease, 'id'>> & Pick<TaskRelease, 'status'>;
-  /** How the open run, if any, is closed. */
-  readonly run: { status: RunStatus; outcome: RunOutcome; summary?: string | null; error?: string | null };
+  /**
+   * How the open run, if any, is closed. With `synthesize`, a task without an open run gets a
+   * zero-length run with this outcome instead, as the newest original records blocks and schedules.
+   */
+  readonly run: { status: RunStatus; outcome: RunOutcome; summary?: string | null; error?: string | null; synthesize?: boolean };
   readonly event: { kind: string; payload?: Record<string, unknown> | null };
 }
 
@@ -22,9 +25,17 @@ export interface AttemptEnd {
 export function endAttempt(ctx: RepoContext, now: number, task: Task, end: AttemptEnd): Task {
   const next: Task = { ...task, ...end.set, ...NO_CLAIM };
   ctx.q.release(next);
-  if (task.currentRunId !== null) {
-    ctx.q.closeRun({ ...end.run, runId: task.currentRunId, endedAt: now, summary: end.run.summary ?? null, error: end.run.error ?? null });
-  }
-  appendEvent(ctx, now, { taskId: task.id, kind: end.event.kind, runId: task.currentRunId, payload: end.event.payload ?? null });
+  const { synthesize, ...run } = end.run;
+  const closed = { ...run, endedAt: now, summary: run.summary ?? null, error: run.error ?? null };
+  let runId = task.currentRunId;
+  if (runId !== null) ctx.q.closeRun({ ...closed, runId });
+  else if (synthesize) runId = synthesizeRun(ctx, task, closed);
+  appendEvent(ctx, now, { taskId: task.id, kind: end.event.kind, runId, payload: end.event.payload ?? null });
   return next;
+}
+
+/** A run that started and ended at once, whose status is its outcome; returns its id. */
+function synthesizeRun(ctx: RepoContext, task: Task, run: { outcome: RunOutcome; endedAt: number; summary: string | null; error: string | null }): number {
+  const row = { taskId: task.id, profile: task.assignee, stepKey: task.currentStepKey, status: run.outcome, startedAt: run.endedAt, ...run };
+  return Number(ctx.db.insert(taskRuns).values(row).run().lastInsertRowid);
 }

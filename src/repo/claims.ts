@@ -34,7 +34,7 @@ export function claimParams(ctx: RepoContext, options: z.output<typeof claimNext
  * UPDATE moves the task and points it at the run. Inside `BEGIN IMMEDIATE` no other writer can
  * have changed the row since it was read, so the compare-and-set failing means a broken invariant.
  */
-function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams): Claim {
+function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams, from: 'ready' | 'review' = 'ready'): Claim {
   const expires = now + params.ttlSeconds;
   const runId = ctx.q.insertRun({
     taskId: task.id,
@@ -45,10 +45,11 @@ function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams
     maxRuntimeSeconds: task.maxRuntimeSeconds,
     startedAt: now,
   });
-  if (!ctx.q.claim({ id: task.id, claimer: params.claimer, expires, now, runId })) {
+  if (!ctx.q.claim({ id: task.id, from, claimer: params.claimer, expires, now, runId })) {
     throw new Error(`Task ${task.id} changed inside the write transaction that claimed it`);
   }
-  appendEvent(ctx, now, { taskId: task.id, kind: 'claimed', runId, payload: { claimer: params.claimer, expires } });
+  const source = from === 'review' ? { source_status: 'review' } : {};
+  appendEvent(ctx, now, { taskId: task.id, kind: 'claimed', runId, payload: { lock: params.claimer, expires, run_id: runId, ...source } });
   const claimed: Task = { ...task, status: 'running', claimLock: params.claimer, claimExpires: expires, startedAt: task.startedAt ?? now, lastHeartbeatAt: now, currentRunId: runId };
   return { task: claimed, runId };
 }
@@ -56,7 +57,7 @@ function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams
 /** A ready task whose parents are not all finished goes back to `todo` instead of running. */
 function rejectClaim(ctx: RepoContext, now: number, id: string): void {
   ctx.q.demoteToTodo(id);
-  appendEvent(ctx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'a parent is not done' } });
+  appendEvent(ctx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'parents_not_done' } });
 }
 
 /** The next claimable task in claim order, claimed inside the caller's transaction. */
@@ -70,12 +71,15 @@ export function claimNextIn(ctx: RepoContext, now: number, params: ClaimNextPara
   }
 }
 
-/** Claims one task; `undefined` when it was not ready (or someone else got it first). */
+/**
+ * Claims one task; `undefined` when it was not ready, someone else got it first, or the original's
+ * claim gates (plan audit, budget) hold it. It does not wait out a retry backoff: it names its task.
+ */
 export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimInput, raw, 'options'));
   return write(ctx, (now) => {
     const task = ctx.q.taskById(id);
-    if (task?.status !== 'ready' || task.claimLock !== null) return undefined;
+    if (task?.status !== 'ready' || task.claimLock !== null || !ctx.q.claimGatesOpen(id)) return undefined;
     if (!ctx.q.waitsForParent(id)) return claimRow(ctx, now, task, params);
     rejectClaim(ctx, now, id);
     return undefined;
@@ -86,6 +90,18 @@ export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions
 export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimNextInput, raw, 'options'));
   return write(ctx, (now) => claimNextIn(ctx, now, params));
+}
+
+/**
+ * The newest original's review pass: claims the next `review` task (a worker's result awaiting a
+ * reviewer), without a parent check, unless its budget is spent. It then runs like any task.
+ */
+export async function claimReviewTask(ctx: RepoContext, raw?: ClaimOptions): Promise<Claim | undefined> {
+  const params = claimParams(ctx, parse(claimInput, raw, 'options'));
+  return write(ctx, (now) => {
+    const task = ctx.q.reviewCandidate();
+    return task && claimRow(ctx, now, task, params, 'review');
+  });
 }
 
 /** Extends a running task's lease and stamps its heartbeat. */
@@ -109,8 +125,8 @@ export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
     ctx.q.expiredClaims(now).map((task) => {
       endAttempt(ctx, now, task, {
         set: { status: 'ready' },
-        run: { status: 'released', outcome: 'reclaimed', summary: 'claim expired' },
-        event: { kind: 'reclaimed', payload: { reason: 'claim expired', claimer: task.claimLock } },
+        run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'claim expired' },
+        event: { kind: 'reclaimed', payload: { stale_lock: task.claimLock, worker_pid: task.workerPid, claim_expires: task.claimExpires, last_heartbeat_at: task.lastHeartbeatAt, now } },
       });
       return task.id;
     }),

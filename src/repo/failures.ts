@@ -1,4 +1,5 @@
-import type { RunStatus, Task } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { taskRuns, type Task } from '../db/schema';
 import { endAttempt } from './attempts';
 import { write, type RepoContext } from './context';
 import { appendEvent } from './events';
@@ -10,17 +11,20 @@ export const DEFAULT_FAILURE_LIMIT = 2;
 /** `last_failure_error` keeps at most this many characters. */
 export const MAX_ERROR_LENGTH = 500;
 
-const RUN_STATUS_OF: Record<FailureOutcome, RunStatus> = {
-  crashed: 'crashed',
-  timed_out: 'timed_out',
-  spawn_failed: 'failed',
-};
 
 export interface FailureResult {
   readonly task: Task;
   readonly failures: number;
   readonly limit: number;
   readonly gaveUp: boolean;
+}
+
+/** The keys the newest original writes on each failure event, which its notifier reads (`limit_seconds`). */
+function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: FailureOutcome): Record<string, unknown> {
+  if (outcome === 'crashed') return { pid: task.workerPid, claimer: task.claimLock };
+  if (outcome === 'spawn_failed') return {};
+  const run = task.currentRunId === null ? undefined : ctx.db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, task.currentRunId)).get();
+  return { pid: task.workerPid, elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now), limit_seconds: task.maxRuntimeSeconds ?? 0 };
 }
 
 /**
@@ -39,12 +43,13 @@ export async function recordFailure(ctx: RepoContext, id: string, raw: FailureIn
     const gaveUp = failures >= limit;
     const updated = endAttempt(ctx, now, task, {
       set: { status: gaveUp ? 'blocked' : 'ready', consecutiveFailures: failures, lastFailureError: error },
-      run: { status: RUN_STATUS_OF[outcome], outcome, error },
-      event: { kind: outcome, payload: { error, failures } },
+      run: { status: outcome, outcome, error },
+      event: { kind: outcome, payload: { ...failurePayload(ctx, now, task, outcome), error, failures } },
     });
     if (gaveUp) {
       const limitSource = task.maxRetries !== null ? 'task' : 'dispatcher';
-      appendEvent(ctx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload: { failures, limit, limitSource, error } });
+      const payload = { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: outcome };
+      appendEvent(ctx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload });
     }
     return { task: updated, failures, limit, gaveUp };
   });

@@ -5,7 +5,7 @@
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { KanbanError } from '../errors';
-import { RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
+import { BLOCK_KINDS, RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
 
 /**
  * SQLite's text ends at a NUL byte through this driver, so a value holding one would be cut
@@ -89,8 +89,10 @@ export const completeAndClaimInput = z
   .strict()
   .default({ claimNext: {} });
 export type CompleteAndClaimOptions = z.input<typeof completeAndClaimInput>;
-export const blockInput = z.object({ runId, reason: text }).strict();
+export const blockInput = z.object({ runId, reason: text, kind: z.enum(BLOCK_KINDS).nullish() }).strict();
 export type BlockOptions = z.input<typeof blockInput>;
+export const scheduleInput = z.object({ runId, reason: text.optional() }).strict().default({});
+export type ScheduleOptions = z.input<typeof scheduleInput>;
 
 export const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
 export const failureInput = z

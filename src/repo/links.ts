@@ -4,7 +4,7 @@ import { taskLinks, tasks } from '../db/schema';
 import { write, type RepoContext } from './context';
 import { appendEvent, recordPromotions } from './events';
 import { found } from './guards';
-import { PARENT_FINISHED } from './dependencies';
+import { PARENT_DONE } from './dependencies';
 
 /** True when `descendant` can be reached from `ancestor` by following child links. */
 function reaches(ctx: RepoContext, ancestor: string, descendant: string): boolean {
@@ -16,7 +16,7 @@ function reaches(ctx: RepoContext, ancestor: string, descendant: string): boolea
   return rows.length > 0;
 }
 
-/** Makes `childId` wait for `parentId`. Refuses self-links and cycles; a ready child of an unfinished parent drops to todo. */
+/** Makes `childId` wait for `parentId`. Refuses self-links and cycles; a ready child of a parent not done drops to todo. */
 export async function linkTasks(ctx: RepoContext, parentId: string, childId: string): Promise<void> {
   if (parentId === childId) throw new KanbanError('CYCLE', `A task cannot depend on itself (${parentId})`);
   await write(ctx, (now) => {
@@ -27,11 +27,11 @@ export async function linkTasks(ctx: RepoContext, parentId: string, childId: str
     }
     const inserted = ctx.db.insert(taskLinks).values({ parentId, childId }).onConflictDoNothing().run();
     if (inserted.changes === 0) return;
-    appendEvent(ctx, now, { taskId: childId, kind: 'linked', payload: { parent: parentId } });
-    if (child.status === 'ready' && !PARENT_FINISHED.includes(parent.status)) {
-      ctx.db.update(tasks).set({ status: 'todo' }).where(eq(tasks.id, childId)).run();
-      appendEvent(ctx, now, { taskId: childId, kind: 'status', payload: { from: 'ready', to: 'todo', reason: `waits for ${parentId}` } });
-    }
+    // As the newest original: a ready child of a parent that is not done (archived included) waits
+    // in todo, with only the `linked` event (a `status` event would reach the original's subscribers).
+    const demoted = child.status === 'ready' && !PARENT_DONE.includes(parent.status);
+    if (demoted) ctx.db.update(tasks).set({ status: 'todo' }).where(eq(tasks.id, childId)).run();
+    appendEvent(ctx, now, { taskId: childId, kind: 'linked', payload: { parent: parentId, child: childId, ...(demoted && { demoted: true }) } });
   });
 }
 
@@ -43,7 +43,7 @@ export async function unlinkTasks(ctx: RepoContext, parentId: string, childId: s
       .where(and(eq(taskLinks.parentId, parentId), eq(taskLinks.childId, childId)))
       .run();
     if (removed.changes === 0) throw new KanbanError('NOT_FOUND', `Task ${childId} does not depend on ${parentId}`);
-    appendEvent(ctx, now, { taskId: childId, kind: 'unlinked', payload: { parent: parentId } });
+    appendEvent(ctx, now, { taskId: childId, kind: 'unlinked', payload: { parent: parentId, child: childId } });
     recordPromotions(ctx, now, ctx.q.promoteOne(childId));
   });
 }

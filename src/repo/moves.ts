@@ -4,11 +4,19 @@ import { claimNextIn, claimParams, type Claim } from './claims';
 import { read, write, type RepoContext } from './context';
 import { recordPromotions } from './events';
 import { checkRun, taskInStatus } from './guards';
-import { blockInput, completeAndClaimInput, completeInput, parse, type BlockOptions, type CompleteAndClaimOptions, type CompleteOptions } from './input';
+import { blockInput, completeAndClaimInput, completeInput, parse, scheduleInput, type BlockOptions, type CompleteAndClaimOptions, type CompleteOptions, type ScheduleOptions } from './input';
 
+// The newest original's transitions (reference sheet §1, §3): scheduled and review tasks are not
+// completed or blocked directly; scheduled ones are unblocked.
 const COMPLETABLE: readonly TaskStatus[] = ['running', 'ready', 'blocked'];
 const BLOCKABLE: readonly TaskStatus[] = ['running', 'ready'];
+const SCHEDULABLE: readonly TaskStatus[] = ['todo', 'ready', 'running', 'blocked'];
+const UNBLOCKABLE: readonly TaskStatus[] = ['blocked', 'scheduled'];
 const ARCHIVABLE = TASK_STATUSES.filter((s) => s !== 'archived');
+/** The same kind of block twice in a row sends a task to triage instead: a person must look at it. */
+export const BLOCK_RECURRENCE_LIMIT = 2;
+/** The completion summary keeps the first line of at most this many characters. */
+const SUMMARY_LENGTH = 400;
 
 interface Completion {
   readonly runId?: number | undefined;
@@ -20,11 +28,12 @@ interface Completion {
 function completeIn(ctx: RepoContext, now: number, id: string, options: Completion): Task {
   const task = taskInStatus(ctx, id, COMPLETABLE, 'complete');
   checkRun(task, options.runId);
-  const summary = options.summary ?? null;
+  const summary = options.summary?.trim().split('\n')[0]?.slice(0, SUMMARY_LENGTH) || null;
+  const result = options.result ?? task.result;
   const done = endAttempt(ctx, now, task, {
-    set: { status: 'done', completedAt: now, result: options.result ?? task.result, consecutiveFailures: 0 },
-    run: { status: 'done', outcome: 'completed', summary },
-    event: { kind: 'completed', payload: { summary } },
+    set: { status: 'done', completedAt: now, result, consecutiveFailures: 0, lastFailureError: null, blockKind: null, blockRecurrences: 0 },
+    run: { status: 'done', outcome: 'completed', summary: options.summary ?? null },
+    event: { kind: 'completed', payload: { result_len: result?.length ?? 0, summary } },
   });
   recordPromotions(ctx, now, ctx.q.promoteChildren(id));
   return done;
@@ -49,42 +58,80 @@ export async function completeAndClaimNext(ctx: RepoContext, id: string, raw?: C
   return write(ctx, (now) => ({ completed: completeIn(ctx, now, id, options), next: claimNextIn(ctx, now, params) }));
 }
 
-/** `running` or `ready` → `blocked` with a reason; an open run is closed as `blocked`. */
+/**
+ * `running` or `ready` → blocked, typed as the newest original types blocks. `dependency` sends the
+ * task to `todo` to wait (event `dependency_wait`). Any other kind, or none, blocks it and counts:
+ * the same kind as the previous block adds one to `block_recurrences`, another kind starts at 1;
+ * at `BLOCK_RECURRENCE_LIMIT` the task goes to `triage` instead (event `block_loop_detected`).
+ * The open run is closed as `blocked` (or a zero-length one recorded when there was none).
+ */
 export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions): Promise<Task> {
-  const options = parse(blockInput, raw, 'options');
+  const { reason, kind = null, runId } = parse(blockInput, raw, 'options');
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, BLOCKABLE, 'block');
-    checkRun(task, options.runId);
+    checkRun(task, runId);
+    const run = { status: 'blocked', outcome: 'blocked', summary: reason, synthesize: true } as const;
+    if (kind === 'dependency') {
+      return endAttempt(ctx, now, task, { set: { status: 'todo', blockKind: kind }, run, event: { kind: 'dependency_wait', payload: { reason, kind } } });
+    }
+    const recurrences = task.blockKind === kind ? task.blockRecurrences + 1 : 1;
+    const looped = recurrences >= BLOCK_RECURRENCE_LIMIT;
     return endAttempt(ctx, now, task, {
-      set: { status: 'blocked' },
-      run: { status: 'blocked', outcome: 'blocked', summary: options.reason },
-      event: { kind: 'blocked', payload: { reason: options.reason } },
+      set: { status: looped ? 'triage' : 'blocked', blockKind: kind, blockRecurrences: recurrences },
+      run,
+      event: looped
+        ? { kind: 'block_loop_detected', payload: { reason, kind, recurrences, limit: BLOCK_RECURRENCE_LIMIT } }
+        : { kind: 'blocked', payload: { reason, kind, recurrences } },
     });
   });
 }
 
-/** `blocked` → `ready`, or `todo` while a parent is unfinished. */
+/**
+ * `blocked` or `scheduled` → `ready`, or `todo` while a parent is not done. The failure counter and
+ * error are reset; the block kind and its recurrences stay, as in the newest original.
+ */
 export async function unblockTask(ctx: RepoContext, id: string): Promise<Task> {
   return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['blocked'], 'unblock');
-    const status = ctx.q.waitsForParent(id) ? 'todo' : 'ready';
+    const task = taskInStatus(ctx, id, UNBLOCKABLE, 'unblock');
+    const status = ctx.q.waitsForDoneParent(id) ? 'todo' : 'ready';
     return endAttempt(ctx, now, task, {
-      set: { status },
-      run: { status: 'released', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
-      event: { kind: 'unblocked', payload: { status } },
+      set: { status, consecutiveFailures: 0, lastFailureError: null },
+      run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
+      event: { kind: 'unblocked', payload: status === 'todo' ? { status } : null },
     });
   });
 }
 
-/** Any status → `archived`; an open run is closed as `reclaimed`. Archived tasks leave default listings. */
+/**
+ * `todo`, `ready`, `running` or `blocked` → `scheduled`: parked until something outside (a person,
+ * cron) unblocks it; there is no time column, the reason says when. The open run is closed as
+ * `scheduled` (or a zero-length one recorded when there was none and a reason is given).
+ */
+export async function scheduleTask(ctx: RepoContext, id: string, raw?: ScheduleOptions): Promise<Task> {
+  const { reason = null, runId } = parse(scheduleInput, raw, 'options');
+  return write(ctx, (now) => {
+    const task = taskInStatus(ctx, id, SCHEDULABLE, 'schedule');
+    checkRun(task, runId);
+    return endAttempt(ctx, now, task, {
+      set: { status: 'scheduled' },
+      run: { status: 'scheduled', outcome: 'scheduled', summary: reason, synthesize: reason !== null },
+      event: { kind: 'scheduled', payload: { reason } },
+    });
+  });
+}
+
+/** Any status → `archived`; an open run is closed as `reclaimed`; children waiting only for it are promoted. Archived tasks leave default listings. */
 export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, ARCHIVABLE, 'archive');
-    return endAttempt(ctx, now, task, {
+    const archived = endAttempt(ctx, now, task, {
       set: { status: 'archived' },
-      run: { status: 'released', outcome: 'reclaimed', summary: 'archived' },
+      run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'archived' },
       event: { kind: 'archived', payload: { from: task.status } },
     });
+    // An archived parent counts as finished: children waiting only for it may run now.
+    recordPromotions(ctx, now, ctx.q.promoteChildren(id));
+    return archived;
   });
 }
 
@@ -94,13 +141,16 @@ export async function reclaimTask(ctx: RepoContext, id: string): Promise<Task> {
     const task = taskInStatus(ctx, id, ['running'], 'reclaim');
     return endAttempt(ctx, now, task, {
       set: { status: 'ready', consecutiveFailures: 0, lastFailureError: null },
-      run: { status: 'released', outcome: 'reclaimed', summary: 'reclaimed by an operator' },
-      event: { kind: 'reclaimed', payload: { reason: 'operator', claimer: task.claimLock } },
+      run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'reclaimed by an operator' },
+      event: { kind: 'reclaimed', payload: { manual: true, reason: 'operator', prev_lock: task.claimLock } },
     });
   });
 }
 
-/** The dispatcher's promotion pass: every `todo` task whose parents are all done becomes `ready`. */
+/**
+ * The dispatcher's promotion pass, as the newest original's: every `todo` task, and every blocked
+ * one whose block is neither sticky nor the breaker's, whose parents are all done or archived becomes `ready`.
+ */
 export async function promoteReady(ctx: RepoContext): Promise<string[]> {
   // Look before taking the write lock, so an idle tick does not queue behind the other writers.
   if (!(await read(ctx, () => ctx.q.anyPromotable()))) return [];

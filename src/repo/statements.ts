@@ -4,10 +4,11 @@
  * transaction it is part of it. Each is wrapped in a function typed from the schema, because a
  * prepared query's placeholders are not.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Engine, SyncDb } from '../db/engine';
 import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
-import { unfinishedParent, unfinishedParents } from './dependencies';
+import { PARENT_DONE, unfinishedParent, unfinishedParents } from './dependencies';
+import { blockLifts, claimGatesOpen, retryAllowed } from './gates';
 
 const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -37,15 +38,10 @@ export interface RetryBackoff {
   readonly maxSeconds: number;
 }
 
-/**
- * A task that failed `n` times in a row is claimable again `min(max, base × 2^(n-1))` seconds after
- * its last attempt ended. No column of its own: the failure counter and the runs' end times, which
- * both programs write, say everything, so the wait holds whichever program recorded the failure.
- */
-function retryAllowed(db: SyncDb): SQL {
-  const lastEnd = db.select({ at: sql`MAX(${taskRuns.endedAt})` }).from(taskRuns).where(eq(taskRuns.taskId, tasks.id));
-  const wait = sql`MIN(${ph('backoffMax')}, ${ph('backoffBase')} << MIN(${tasks.consecutiveFailures} - 1, 30))`;
-  return sql`(${tasks.consecutiveFailures} <= 0 OR COALESCE((${lastEnd}), 0) + ${wait} <= ${ph('now')})`;
+/** Waits before a failed task's next attempt; see `retryAllowed`. */
+export interface RetryBackoff {
+  readonly baseSeconds: number;
+  readonly maxSeconds: number;
 }
 
 export interface CandidateFilter {
@@ -63,7 +59,7 @@ export interface ListFilter {
 }
 
 /** The columns written when an attempt ends or a task changes status; everything else stays. */
-export type TaskRelease = Pick<Task, 'id' | 'status' | 'completedAt' | 'result' | 'consecutiveFailures' | 'lastFailureError'>;
+export type TaskRelease = Pick<Task, 'id' | 'status' | 'completedAt' | 'result' | 'consecutiveFailures' | 'lastFailureError' | 'blockKind' | 'blockRecurrences'>;
 
 export type RunEnd = {
   readonly runId: number;
@@ -171,6 +167,7 @@ function statements(db: SyncDb) {
             eq(tasks.status, 'ready'),
             isNull(tasks.claimLock),
             retryAllowed(db),
+            claimGatesOpen(db),
             f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
             f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
             f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
@@ -181,6 +178,18 @@ function statements(db: SyncDb) {
         .prepare(),
   );
   const waits = once(() => unfinishedParents(db, ph('id')).limit(1).prepare());
+  const waitsForDone = once(() => unfinishedParents(db, ph('id'), PARENT_DONE).limit(1).prepare());
+  const gatesOpen = once(() => db.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.id, ph('id')), claimGatesOpen(db))).prepare());
+  // The newest original's review pass: review tasks in claim order, no parent check, the budget gate only.
+  const reviewCandidate = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.status, 'review'), isNull(tasks.claimLock), sql`(${tasks.budgetUsd} IS NULL OR ${tasks.budgetSpentUsd} < ${tasks.budgetUsd})`))
+      .orderBy(sql`${tasks.priority} DESC`, asc(tasks.createdAt))
+      .limit(1)
+      .prepare(),
+  );
   const demote = once(() =>
     db
       .update(tasks)
@@ -215,7 +224,7 @@ function statements(db: SyncDb) {
         lastHeartbeatAt: param('now'),
         currentRunId: param('runId'),
       })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, 'ready'), isNull(tasks.claimLock)))
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
       .prepare(),
   );
   const release = once(() =>
@@ -227,6 +236,8 @@ function statements(db: SyncDb) {
         result: param('result'),
         consecutiveFailures: param('consecutiveFailures'),
         lastFailureError: param('lastFailureError'),
+        blockKind: param('blockKind'),
+        blockRecurrences: param('blockRecurrences'),
         claimLock: null,
         claimExpires: null,
         workerPid: null,
@@ -248,7 +259,7 @@ function statements(db: SyncDb) {
       .values({ taskId: ph('taskId'), kind: ph('kind'), runId: ph('runId'), payload: ph('payload'), createdAt: ph('createdAt') })
       .prepare(),
   );
-  const promotable = (only: SQL | undefined) => and(eq(tasks.status, 'todo'), only, not(unfinishedParent(db, tasks.id)));
+  const promotable = (only: SQL | undefined) => and(or(eq(tasks.status, 'todo'), blockLifts(db)), only, not(unfinishedParent(db, tasks.id)));
   const children = () => db.select({ id: taskLinks.childId }).from(taskLinks).where(eq(taskLinks.parentId, ph('parent')));
   const promoteChildren = once(() =>
     db
@@ -324,12 +335,19 @@ function statements(db: SyncDb) {
       const row = candidate(f).get({ assignee: f.assignee, tenant: f.tenant, now, backoffBase: backoff.baseSeconds, backoffMax: backoff.maxSeconds });
       return row && { task: row.task, waits: Boolean(row.waits) };
     },
+    /** Whether a parent is neither done nor archived: the test of claims and promotion. */
     waitsForParent: (id: string): boolean => waits().get({ id }) !== undefined,
+    /** Whether a parent is not done: the test of creation, links and unblocking. */
+    waitsForDoneParent: (id: string): boolean => waitsForDone().get({ id }) !== undefined,
+    /** Whether the original's claim gates (plan audit, budget) let the task be claimed. */
+    claimGatesOpen: (id: string): boolean => gatesOpen().get({ id }) !== undefined,
+    /** The next unclaimed review task whose budget is not spent. */
+    reviewCandidate: (): Task | undefined => reviewCandidate().get(),
     demoteToTodo: (id: string): void => void demote().run({ id }),
     /** Inserts a running run and returns its id. */
     insertRun: (run: NewRun): number => Number(insertRun().run(run).lastInsertRowid),
     /** The compare-and-set of a claim: true when the task was still ready and unclaimed. */
-    claim: (values: { id: string; claimer: string; expires: number; now: number; runId: number }): boolean => claim().run(values).changes === 1,
+    claim: (values: { id: string; from: TaskStatus; claimer: string; expires: number; now: number; runId: number }): boolean => claim().run(values).changes === 1,
     release: (row: TaskRelease): void => void release().run(row),
     closeRun: (end: RunEnd): void => void closeRun().run(end),
     insertEvent: (event: NewEvent): void => void insertEvent().run(event),

@@ -3,6 +3,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import { taskLinks, tasks, TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
 import { read, write, type RepoContext } from './context';
+import { PARENT_DONE } from './dependencies';
 import { appendEvent } from './events';
 import { found, taskInStatus } from './guards';
 import { assigneeInput, createTaskInput, listTasksInput, parse, type CreateTaskInput, type ListTasksFilter } from './input';
@@ -27,7 +28,8 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     const known = uniqueParents.length ? ctx.db.select({ id: tasks.id, status: tasks.status }).from(tasks).where(inArray(tasks.id, uniqueParents)).all() : [];
     const missing = uniqueParents.filter((id) => !known.some((p) => p.id === id));
     if (missing.length) throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
-    const status: TaskStatus = triage ? 'triage' : known.every((p) => p.status === 'done') ? 'ready' : 'todo';
+    // As the newest original: a parent that is not done (archived included) starts the task in todo.
+    const status: TaskStatus = triage ? 'triage' : known.every((p) => PARENT_DONE.includes(p.status)) ? 'ready' : 'todo';
     const row = {
       title: input.title,
       body: input.body ?? null,
@@ -49,7 +51,7 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     while (!task) task = ctx.q.insertTask({ ...row, id: ctx.newTaskId() });
     const { id } = task;
     if (uniqueParents.length) ctx.db.insert(taskLinks).values(uniqueParents.map((parentId) => ({ parentId, childId: id }))).run();
-    appendEvent(ctx, now, { taskId: id, kind: 'created', payload: { status, assignee: row.assignee, parents: uniqueParents } });
+    appendEvent(ctx, now, { taskId: id, kind: 'created', payload: { assignee: row.assignee, status, parents: uniqueParents, tenant: row.tenant } });
     return task;
   });
 }

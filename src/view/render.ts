@@ -15,6 +15,7 @@ export function taskDetail(task: Task): string {
   // Bodies and results keep their lines; each line is made printable on its own.
   const block = (label: string, text: string) => text.split('\n').map((line, i) => `  ${i ? '' : label}${printable(line)}`);
   if (task.body) lines.push(...block('', task.body));
+  if (task.blockKind) lines.push(`  block kind: ${task.blockKind} (${task.blockRecurrences} in a row)`);
   if (task.lastFailureError) lines.push(...block('last failure: ', task.lastFailureError));
   if (task.result) lines.push(...block('result: ', task.result));
   return lines.join('\n');
