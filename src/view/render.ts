@@ -41,12 +41,17 @@ const SEPARATOR = ' │ ';
 const MIN_COLUMN = 4;
 
 /**
- * The board as columns, one per status (archived left out), fitting `totalWidth` terminal cells:
+ * The board as columns, one per status in use (archived left out), fitting `totalWidth` terminal cells:
  * each card is cut to its column, measured in cells (wide characters count two), control
  * characters and escape sequences in titles never reach the terminal.
  */
 export function boardColumns(tasks: readonly Task[], totalWidth = DEFAULT_BOARD_WIDTH): string {
-  const statuses = TASK_STATUSES.filter((s) => s !== 'archived');
+  // Eight statuses in 100 columns leave ten cells a card: only the statuses that hold a task get a
+  // column, and a line below names the empty ones.
+  const live = TASK_STATUSES.filter((s) => s !== 'archived');
+  const used = live.filter((s) => tasks.some((t) => t.status === s));
+  const statuses = used.length ? used : live;
+  const empty = used.length ? live.filter((s) => !used.includes(s)) : [];
   const width = Math.max(MIN_COLUMN, Math.floor((totalWidth - SEPARATOR.length * (statuses.length - 1)) / statuses.length));
   const columns = statuses.map((status) => tasks.filter((t) => t.status === status).map((t) => `${t.id.slice(2)} ${t.title}`));
   const cell = (text: string) => fit(text, width);
@@ -54,5 +59,6 @@ export function boardColumns(tasks: readonly Task[], totalWidth = DEFAULT_BOARD_
   const header = statuses.map((s, i) => cell(`${s.toUpperCase()} (${columns[i]?.length ?? 0})`)).join(SEPARATOR);
   const rule = statuses.map(() => '─'.repeat(width)).join('─┼─');
   const body = Array.from({ length: rows }, (_, r) => statuses.map((_s, i) => cell(columns[i]?.[r] ?? '')).join(SEPARATOR));
-  return [header, rule, ...body].join('\n');
+  const footer = empty.length ? [fit(`(empty: ${empty.join(', ')})`, totalWidth).trimEnd()] : [];
+  return [header, rule, ...body, ...footer].join('\n');
 }

@@ -186,3 +186,20 @@ describe('kanban subscribe', () => {
     });
   });
 });
+
+describe('the newest original’s statuses and blocks on the command line', () => {
+  it('schedules, lists and draws scheduled tasks, blocks by kind, and shows blockKind and blockRecurrences in --json', async () => {
+    await withTempDir(async (home) => {
+      const later = kanban(home, '--json', 'create', 'later').json();
+      const stuck = kanban(home, '--json', 'create', 'stuck').json();
+      expect(kanban(home, 'schedule', later.id, '--reason', 'after Monday').stdout).toContain('scheduled');
+      expect(kanban(home, '--json', 'list', '--status', 'scheduled').json().map((t: { id: string }) => t.id)).toEqual([later.id]);
+      expect(kanban(home, 'board').stdout).toContain('SCHEDULED (1)');
+      expect(kanban(home, '--json', 'block', stuck.id, '--reason', 'which key?', '--kind', 'needs_input').json()).toMatchObject({ status: 'blocked', blockKind: 'needs_input', blockRecurrences: 1 });
+      expect(kanban(home, 'show', stuck.id).stdout).toContain('block kind: needs_input (1 in a row)');
+      const wrong = kanban(home, 'block', stuck.id, '--reason', 'x', '--kind', 'tired');
+      expect(wrong.status).toBe(1);
+      expect(kanban(home, '--json', 'unblock', later.id).json()).toMatchObject({ status: 'ready' });
+    });
+  });
+});

@@ -26,6 +26,31 @@ const BASE_TASK_COLUMNS = [
 const RUN_COLUMNS = ['worker_pid INTEGER', 'max_runtime_seconds INTEGER', 'last_heartbeat_at INTEGER'];
 const V5_TAIL = ['current_run_id INTEGER', 'workflow_template_id TEXT', 'current_step_key TEXT', 'skills TEXT', 'max_retries INTEGER'];
 
+/** The columns the newest original adds to task_runs, in its order (sheet §7). */
+export const NEWEST_RUN_COLUMNS = [
+  'usage_report_path TEXT',
+  'usage_report_ingested_at INTEGER',
+  'estimated_cost_usd REAL',
+  'cost_status TEXT',
+  'cost_source TEXT',
+  'input_tokens INTEGER',
+  'output_tokens INTEGER',
+  'cache_read_tokens INTEGER',
+  'cache_write_tokens INTEGER',
+  'reasoning_tokens INTEGER',
+  'total_tokens INTEGER',
+  'api_calls INTEGER',
+  'model TEXT',
+  'provider TEXT',
+  'usage_session_id TEXT',
+];
+
+/** The columns the newest original adds to tasks (sheet §7). */
+export const NEWEST_TASK_COLUMNS = [
+  'branch_name', 'project_id', 'model_override', 'goal_mode', 'goal_max_turns', 'session_id', 'block_kind', 'block_recurrences',
+  'plan_audit_required', 'plan_audit_max_rounds', 'budget_usd', 'budget_spent_usd', 'budget_unknown_cost_runs',
+];
+
 export interface LegacyShape {
   readonly name: string;
   readonly taskColumns: readonly string[];
@@ -104,6 +129,45 @@ export const LEGACY_SHAPES: readonly LegacyShape[] = [
         stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
       CREATE INDEX idx_tasks_session_id ON tasks(session_id);
       INSERT INTO task_attachments (task_id, filename, stored_path, created_at) VALUES ('t_0000000a', 'a.pdf', '/x/a.pdf', 1700000000);`,
+  },
+  {
+    name: '7 the newest version seen (1bf75bced): every column and table of sheet §7',
+    taskColumns: [
+      ...BASE_TASK_COLUMNS.slice(0, 12),
+      'branch_name TEXT',
+      'project_id TEXT',
+      ...BASE_TASK_COLUMNS.slice(12),
+      ...NEW_COUNTER,
+      ...RUN_COLUMNS,
+      ...V5_TAIL.slice(0, 4),
+      'model_override TEXT',
+      'max_retries INTEGER',
+      'goal_mode INTEGER NOT NULL DEFAULT 0',
+      'goal_max_turns INTEGER',
+      'session_id TEXT',
+      'block_kind TEXT',
+      'block_recurrences INTEGER NOT NULL DEFAULT 0',
+      'plan_audit_required INTEGER NOT NULL DEFAULT 0',
+      'plan_audit_max_rounds INTEGER',
+      'budget_usd REAL',
+      'budget_spent_usd REAL NOT NULL DEFAULT 0',
+      'budget_unknown_cost_runs INTEGER NOT NULL DEFAULT 0',
+    ],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: true,
+    counter: 'consecutive_failures',
+    extra: `${NEWEST_RUN_COLUMNS.map((c) => `ALTER TABLE task_runs ADD COLUMN ${c};`).join('\n')}
+      ALTER TABLE kanban_notify_subs ADD COLUMN notifier_profile TEXT;
+      CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
+        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
+      CREATE INDEX idx_attachments_task ON task_attachments(task_id, created_at);
+      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
+      CREATE INDEX idx_tasks_tenant ON tasks(tenant);
+      CREATE INDEX idx_tasks_idempotency ON tasks(idempotency_key);
+      CREATE INDEX idx_events_run ON task_events(run_id, id);
+      INSERT INTO task_events (task_id, kind, payload, created_at) VALUES ('t_00000006', 'scheduled', '{"reason":"after the release"}', 1700000006);
+      UPDATE tasks SET status = 'scheduled' WHERE id = 't_00000006';`,
   },
 ];
 

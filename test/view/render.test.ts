@@ -8,9 +8,13 @@ const WIDE = '漢字のタイトルはとても長いです🎉';
 describe('the board view', () => {
   it('fits 100 columns by default, measures wide characters in cells, and keeps escape sequences and newlines off the terminal', async () => {
     await withTempDir(async (home) => {
-      for (const title of [EVIL, WIDE, 'plain']) kanban(home, 'create', title, '--assignee', 'w');
+      const [evil, wide] = [EVIL, WIDE, 'plain'].map((title) => kanban(home, '--json', 'create', title, '--assignee', 'w').json().id);
+      kanban(home, 'block', evil, '--reason', 'on purpose');
+      kanban(home, 'schedule', wide);
       const lines = kanban(home, 'board').stdout.replace(/\n$/, '').split('\n');
-      expect(lines).toHaveLength(5);
+      // A header, a rule, one row (a card in each of three columns) and the names of the empty statuses.
+      expect(lines).toHaveLength(4);
+      expect(lines[0]).toMatch(/^SCHEDULED \(1\) +│ READY \(1\) +│ BLOCKED \(1\)/);
       for (const line of lines) {
         expect(stringWidth(line)).toBeLessThanOrEqual(100);
         expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
