@@ -25,6 +25,8 @@ export const KANBAN_ERROR_CODES = [
   'INVALID_TRANSITION',
   'STALE_RUN',
   'CLOSED',
+  // kanban serve
+  'TOKEN_REQUIRED',
 ] as const;
 
 export type KanbanErrorCode = (typeof KANBAN_ERROR_CODES)[number];

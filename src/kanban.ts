@@ -25,6 +25,7 @@ import type {
   CompleteAndClaimOptions,
   CompleteOptions,
   CreateTaskInput,
+  EditTaskInput,
   EventsFilter,
   FailureInput,
   HeartbeatOptions,
@@ -34,6 +35,7 @@ import type {
   SubscriptionKey,
 } from './repo/input';
 import * as links from './repo/links';
+import type { LinkedTask } from './repo/links';
 import * as moves from './repo/moves';
 import type { CompleteAndClaimResult } from './repo/moves';
 import * as notify from './repo/notify';
@@ -93,6 +95,8 @@ export interface Kanban {
   /** Gives the task to another worker (or none); a new assignee starts with a clean failure counter. */
   assignTask(id: string, assignee: string | null): Promise<Task>;
   /** Gives every ready task without an assignee to `assignee` (the gateway's `--default-assignee`); returns their ids. */
+  /** Changes the title, body or priority of a task in any status; `NOT_FOUND`, or `INVALID_INPUT` naming the field. */
+  editTask(id: string, edit: EditTaskInput): Promise<Task>;
   assignUnassigned(assignee: string): Promise<string[]>;
   /** Makes `childId` wait for `parentId`; `CYCLE` for a self-link or a cycle. */
   linkTasks(parentId: string, childId: string): Promise<void>;
@@ -148,6 +152,10 @@ export interface Kanban {
   listRuns(id: string): Promise<Run[]>;
   /** The event log in order, optionally filtered. */
   listEvents(filter?: EventsFilter): Promise<TaskEvent[]>;
+  /** The id of the board's newest event (0 for none): where a reader of new events starts. */
+  lastEventId(): Promise<number>;
+  /** The task's parents and children, each with its title and status. */
+  listLinks(id: string): Promise<{ parents: LinkedTask[]; children: LinkedTask[] }>;
   /** Counts per status and per assignee. */
   stats(): Promise<BoardStats>;
 
@@ -231,6 +239,7 @@ function repository(ctx: RepoContext, board: string | undefined, migration: Migr
     listTasks: (filter) => taskOps.listTasks(ctx, filter),
     assignTask: (id, assignee) => taskOps.assignTask(ctx, id, assignee),
     assignUnassigned: (assignee) => taskOps.assignUnassigned(ctx, assignee),
+    editTask: (id, edit) => taskOps.editTask(ctx, id, edit),
     linkTasks: (parentId, childId) => links.linkTasks(ctx, parentId, childId),
     unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
     claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
@@ -251,6 +260,8 @@ function repository(ctx: RepoContext, board: string | undefined, migration: Migr
     listComments: (id) => activity.listComments(ctx, id),
     listRuns: (id) => activity.listRuns(ctx, id),
     listEvents: (filter) => activity.listEvents(ctx, filter),
+    lastEventId: () => activity.lastEventId(ctx),
+    listLinks: (id) => links.listLinks(ctx, id),
     stats: () => activity.stats(ctx),
     subscribe: (input) => notify.subscribe(ctx, input),
     unsubscribe: (key) => notify.unsubscribe(ctx, key),

@@ -4,6 +4,7 @@ import { isKanbanError } from '../errors';
 import { registerBoardCommands } from './boards';
 import { registerGatewayCommands } from './gateway';
 import { registerNotifyCommands } from './notify';
+import { registerServeCommand } from './serve';
 import { positive } from './shared';
 import { registerTaskCommands } from './tasks';
 
@@ -20,6 +21,7 @@ registerBoardCommands(program);
 registerTaskCommands(program);
 registerNotifyCommands(program);
 registerGatewayCommands(program);
+registerServeCommand(program);
 
 // A write past the file-size limit (ulimit -f) then fails with an error SQLite reports as full,
 // instead of the signal killing the process mid-transaction.

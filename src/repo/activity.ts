@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, ne } from 'drizzle-orm';
+import { and, asc, max, count, eq, gt, inArray, ne } from 'drizzle-orm';
 import { taskComments, taskEvents, taskRuns, tasks, TASK_STATUSES, type Comment, type Run, type TaskEvent, type TaskStatus } from '../db/schema';
 import { read, write, type RepoContext } from './context';
 import { appendEvent } from './events';
@@ -71,4 +71,9 @@ export function stats(ctx: RepoContext): Promise<BoardStats> {
       total: statusRows.reduce((sum, r) => sum + r.n, 0),
     };
   });
+}
+
+/** The id of the board's newest event, 0 when there is none: where a live reader starts. */
+export async function lastEventId(ctx: RepoContext): Promise<number> {
+  return read(ctx, () => ctx.db.select({ id: max(taskEvents.id) }).from(taskEvents).get()?.id ?? 0);
 }

@@ -53,6 +53,13 @@ export const createTaskInput = taskColumns
   .strict();
 export type CreateTaskInput = z.input<typeof createTaskInput>;
 
+/** The fields a person edits on a task: at least one of them. */
+export const editTaskInput = taskColumns
+  .pick({ title: true, body: true, priority: true })
+  .strict()
+  .refine((edit) => Object.keys(edit).length > 0, { message: 'name at least one of title, body, priority' });
+export type EditTaskInput = z.input<typeof editTaskInput>;
+
 const statuses = z.enum(TASK_STATUSES);
 export const listTasksInput = z
   .object({

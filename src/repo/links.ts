@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { KanbanError } from '../errors';
-import { taskLinks, tasks } from '../db/schema';
-import { write, type RepoContext } from './context';
+import { taskLinks, tasks, type TaskStatus } from '../db/schema';
+import { read, write, type RepoContext } from './context';
 import { appendEvent, recordPromotions } from './events';
 import { found } from './guards';
 import { PARENT_DONE } from './dependencies';
@@ -46,4 +47,23 @@ export async function unlinkTasks(ctx: RepoContext, parentId: string, childId: s
     appendEvent(ctx, now, { taskId: childId, kind: 'unlinked', payload: { parent: parentId, child: childId } });
     recordPromotions(ctx, now, ctx.q.promoteOne(childId));
   });
+}
+
+export interface LinkedTask {
+  readonly id: string;
+  readonly title: string;
+  readonly status: TaskStatus;
+}
+
+/** The task's parents (what it waits for) and children (what waits for it), with their titles and statuses. */
+export async function listLinks(ctx: RepoContext, id: string): Promise<{ parents: LinkedTask[]; children: LinkedTask[] }> {
+  const linked = (mine: SQLiteColumn, theirs: SQLiteColumn) =>
+    ctx.db
+      .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+      .from(taskLinks)
+      .innerJoin(tasks, eq(tasks.id, theirs))
+      .where(eq(mine, id))
+      .orderBy(tasks.createdAt)
+      .all();
+  return read(ctx, () => ({ parents: linked(taskLinks.childId, taskLinks.parentId), children: linked(taskLinks.parentId, taskLinks.childId) }));
 }

@@ -6,7 +6,7 @@ import { read, write, type RepoContext } from './context';
 import { PARENT_DONE } from './dependencies';
 import { appendEvent } from './events';
 import { found, taskInStatus } from './guards';
-import { assigneeInput, createTaskInput, listTasksInput, parse, type CreateTaskInput, type ListTasksFilter } from './input';
+import { assigneeInput, createTaskInput, editTaskInput, listTasksInput, parse, type CreateTaskInput, type EditTaskInput, type ListTasksFilter } from './input';
 
 const ASSIGNABLE = TASK_STATUSES.filter((s) => s !== 'running' && s !== 'archived');
 
@@ -85,6 +85,17 @@ export async function assignTask(ctx: RepoContext, id: string, rawAssignee: stri
       .run();
     appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { assignee, from: task.assignee } });
     return updated;
+  });
+}
+
+/** Changes a task's title, body or priority (any status); an `edited` event names the fields. */
+export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput): Promise<Task> {
+  const edit = parse(editTaskInput, raw, 'edit');
+  return write(ctx, (now) => {
+    const task = found(ctx.q.taskById(id), id);
+    ctx.db.update(tasks).set(edit).where(eq(tasks.id, id)).run();
+    appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: Object.keys(edit) } });
+    return { ...task, ...edit };
   });
 }
 

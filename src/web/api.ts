@@ -1,0 +1,164 @@
+/** The board's JSON API over the repository: the library's inputs and errors, mapped to HTTP. */
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { boardExists, listBoards } from '../boards';
+import { TASK_STATUSES, type TaskStatus } from '../db/schema';
+import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
+import type { Kanban } from '../kanban';
+import { blockInput, commentInput, createTaskInput, editTaskInput, parse } from '../repo/input';
+
+/** How often the live stream looks for new events: every open page sees a change within this. */
+export const STREAM_POLL_MS = 250;
+const STREAM_KEEPALIVE_MS = 15_000;
+
+const STATUS_OF: Partial<Record<KanbanErrorCode, 400 | 404 | 409 | 503>> = {
+  INVALID_INPUT: 400,
+  INVALID_BOARD: 400,
+  CYCLE: 400,
+  NOT_FOUND: 404,
+  BOARD_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  STALE_RUN: 409,
+  BUSY: 503,
+};
+
+export interface Boards {
+  /** The board's handle, opened once; `BOARD_NOT_FOUND` for a slug with no board. */
+  open(slug: string): Promise<Kanban>;
+  list(): { slug: string; name: string }[];
+}
+
+/** Boards under a home, each opened on first use and kept open until `close`. */
+export function boardsOf(home: string, open: (slug: string) => Promise<Kanban>): Boards & { close(): void } {
+  const opened = new Map<string, Promise<Kanban>>();
+  return {
+    open(slug) {
+      if (!boardExists(home, slug)) return Promise.reject(new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; \`kanban boards list\` shows the boards`));
+      let kb = opened.get(slug);
+      if (!kb) opened.set(slug, (kb = open(slug)));
+      return kb;
+    },
+    list: () => listBoards(home, { includeArchived: false }).map((b) => ({ slug: b.slug, name: b.name })),
+    close() {
+      for (const kb of opened.values()) void kb.then((k) => k.close());
+    },
+  };
+}
+
+async function body(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.fromEntries(Object.entries(value));
+  } catch {
+    // refused below
+  }
+  throw new KanbanError('INVALID_INPUT', 'The request body must be a JSON object');
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+export function api(boards: Boards): Hono {
+  const app = new Hono();
+  app.onError((error, c) => {
+    if (isKanbanError(error)) return c.json({ code: error.code, message: error.message }, STATUS_OF[error.code] ?? 500);
+    return c.json({ code: 'INTERNAL', message: error.message }, 500);
+  });
+  app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` }, 404));
+
+  const board = (c: Context) => boards.open(c.req.param('board') ?? '');
+  const id = (c: Context) => c.req.param('id') ?? '';
+
+  app.get('/boards', (c) => c.json(boards.list()));
+  app.get('/boards/:board/tasks', async (c) => {
+    const kb = await board(c);
+    const status = c.req.queries('status');
+    const unknown = status?.find((s) => !TASK_STATUSES.some((known) => known === s));
+    if (unknown) throw new KanbanError('INVALID_INPUT', `Invalid status: ${unknown} (one of ${TASK_STATUSES.join(', ')})`);
+    const statuses = status?.filter((s): s is TaskStatus => TASK_STATUSES.some((known) => known === s));
+    const tasks = await kb.listTasks({ status: statuses, assignee: c.req.query('assignee') || undefined, includeArchived: c.req.query('archived') === '1' });
+    const q = c.req.query('q')?.toLowerCase();
+    return c.json(q ? tasks.filter((t) => `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)) : tasks);
+  });
+  app.post('/boards/:board/tasks', async (c) => {
+    const kb = await board(c);
+    return c.json(await kb.createTask(parse(createTaskInput, await body(c), 'task')), 201);
+  });
+  app.get('/boards/:board/tasks/:id', async (c) => {
+    const kb = await board(c);
+    const task = await kb.getTask(id(c));
+    const [comments, runs, events, links] = [await kb.listComments(task.id), await kb.listRuns(task.id), await kb.listEvents({ taskId: task.id }), await kb.listLinks(task.id)];
+    return c.json({ task, ...links, comments, runs, events });
+  });
+  app.patch('/boards/:board/tasks/:id', async (c) => {
+    const kb = await board(c);
+    const { assignee, ...edit } = await body(c);
+    let task = assignee === undefined ? await kb.getTask(id(c)) : await kb.assignTask(id(c), assignee === null ? null : String(assignee));
+    if (Object.keys(edit).length) task = await kb.editTask(id(c), parse(editTaskInput, edit, 'edit'));
+    return c.json(task);
+  });
+  app.post('/boards/:board/tasks/:id/:move{complete|block|unblock|schedule|archive|reclaim}', async (c) => {
+    const kb = await board(c);
+    const input = await body(c);
+    const move = c.req.param('move');
+    const task =
+      move === 'complete'
+        ? await kb.completeTask(id(c), { result: str(input.result), summary: str(input.summary) })
+        : move === 'block'
+          ? await kb.blockTask(id(c), parse(blockInput, input, 'block'))
+          : move === 'schedule'
+            ? await kb.scheduleTask(id(c), { reason: str(input.reason) })
+            : move === 'unblock'
+              ? await kb.unblockTask(id(c))
+              : move === 'archive'
+                ? await kb.archiveTask(id(c))
+                : await kb.reclaimTask(id(c));
+    return c.json(task);
+  });
+  app.post('/boards/:board/links', async (c) => {
+    const kb = await board(c);
+    const { parent, child } = await body(c);
+    await kb.linkTasks(str(parent) ?? '', str(child) ?? '');
+    return c.json({ parent, child, linked: true }, 201);
+  });
+  app.delete('/boards/:board/links', async (c) => {
+    const kb = await board(c);
+    const { parent, child } = await body(c);
+    await kb.unlinkTasks(str(parent) ?? '', str(child) ?? '');
+    return c.json({ parent, child, linked: false });
+  });
+  app.get('/boards/:board/tasks/:id/comments', async (c) => c.json(await (await board(c)).listComments((await (await board(c)).getTask(id(c))).id)));
+  app.post('/boards/:board/tasks/:id/comments', async (c) => c.json(await (await board(c)).addComment(id(c), parse(commentInput, await body(c), 'comment')), 201));
+  app.get('/boards/:board/tasks/:id/runs', async (c) => c.json(await (await board(c)).listRuns((await (await board(c)).getTask(id(c))).id)));
+  app.get('/boards/:board/events', async (c) => {
+    const after = c.req.query('after');
+    return c.json(await (await board(c)).listEvents({ afterId: after === undefined ? undefined : Number(after), limit: 500 }));
+  });
+  app.get('/boards/:board/stats', async (c) => c.json(await (await board(c)).stats()));
+
+  /** Server-Sent Events: one `change` per new event of the board, whoever wrote it (any process, either program). */
+  app.get('/boards/:board/stream', async (c) => {
+    const kb = await board(c);
+    const after = c.req.query('after');
+    const start = after === undefined ? await kb.lastEventId() : Number(after);
+    return streamSSE(c, async (stream) => {
+      let after = Number.isSafeInteger(start) ? start : 0;
+      let quiet = 0;
+      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ after }) });
+      while (!stream.aborted && !stream.closed) {
+        const events = await kb.listEvents({ afterId: after, limit: 500 });
+        for (const event of events) await stream.writeSSE({ event: 'change', id: String(event.id), data: JSON.stringify(event) });
+        after = events.at(-1)?.id ?? after;
+        quiet = events.length ? 0 : quiet + STREAM_POLL_MS;
+        if (quiet >= STREAM_KEEPALIVE_MS) {
+          await stream.write(': keepalive\n\n');
+          quiet = 0;
+        }
+        await sleep(STREAM_POLL_MS);
+      }
+    });
+  });
+  return app;
+}

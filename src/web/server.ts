@@ -1,0 +1,99 @@
+/**
+ * `kanban serve`: the board's JSON API, its live stream and one page, on Hono over Node's HTTP
+ * server. Hono is typed end to end, small (no dependencies), fast, and speaks the web's own
+ * Request/Response, which its SSE helper and the tests use as they are.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { resolveHome } from '../boards';
+import { KanbanError } from '../errors';
+import { openKanban, type Kanban } from '../kanban';
+import { accessControl, isLoopback } from './access';
+import { api, boardsOf, type Boards } from './api';
+
+export const DEFAULT_PORT = 7420;
+export const DEFAULT_HOST = '127.0.0.1';
+/** The built page, beside this file in `dist/web`. */
+const PAGE_FOLDER = join(__dirname, '..', 'web');
+const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+export interface ServeOptions {
+  readonly home?: string;
+  /** One database file instead of the home's boards; it shows as the board `file`. */
+  readonly dbPath?: string;
+  readonly port?: number;
+  readonly host?: string;
+  /** Required when `host` is not a loopback address; then every API request must carry it. */
+  readonly token?: string;
+  readonly busyTimeoutMs?: number;
+}
+
+export interface BoardServer {
+  /** The page's address, e.g. `http://127.0.0.1:7420/`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function fileBoards(dbPath: string, busyTimeoutMs: number | undefined): Boards & { close(): void } {
+  let kb: Promise<Kanban> | undefined;
+  return {
+    open(slug) {
+      if (slug !== 'file') return Promise.reject(new KanbanError('BOARD_NOT_FOUND', `This server shows one file, as the board "file"; there is no board ${slug}`));
+      return (kb ??= openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) }));
+    },
+    list: () => [{ slug: 'file', name: basename(dbPath) }],
+    close: () => void kb?.then((k) => k.close()),
+  };
+}
+
+/** Starts the server; refuses to listen beyond the loopback without a token. */
+export async function startServer(options: ServeOptions = {}): Promise<BoardServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const loopback = isLoopback(host);
+  if (!loopback && !options.token) {
+    throw new KanbanError('TOKEN_REQUIRED', `Serving on ${host} makes the board reachable from other machines: give a token (--token or KANBAN_TOKEN) that every request must carry`);
+  }
+  const home = resolveHome(options.home);
+  const busy = options.busyTimeoutMs;
+  const boards = options.dbPath
+    ? fileBoards(options.dbPath, busy)
+    : boardsOf(home, (board) => openKanban({ home, board, ...(busy !== undefined && { busyTimeoutMs: busy }) }));
+  const page = Object.fromEntries(Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]));
+
+  let server: ServerType | undefined;
+  const port = (): number => {
+    const address = server?.address();
+    return typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
+  };
+  const app = new Hono();
+  app.use('/api/*', accessControl({ token: options.token, loopback, port }));
+  app.route('/api', api(boards));
+  app.get('*', (c) => {
+    const file = PAGE_FILES[c.req.path];
+    const text = page[c.req.path];
+    if (!file || text === undefined) return c.text('Not found', 404);
+    c.header('content-security-policy', "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    c.header('x-content-type-options', 'nosniff');
+    return c.body(text, 200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'text/plain' });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, () => resolve());
+    server.once('error', reject);
+  });
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${port()}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        boards.close();
+        // Open event streams would hold the close forever.
+        if (server && 'closeAllConnections' in server) server.closeAllConnections();
+        if (server) server.close(() => resolve());
+        else resolve();
+      }),
+  };
+}
