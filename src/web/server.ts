@@ -15,8 +15,8 @@ import { api, boardsOf, type Boards } from './api';
 
 export const DEFAULT_PORT = 7420;
 export const DEFAULT_HOST = '127.0.0.1';
-/** The built page, beside this file in `dist/web`. */
-const PAGE_FOLDER = join(__dirname, '..', 'web');
+/** The built page in the package's `dist/web`, whether this file runs from `dist/web` or (in tests) `src/web`. */
+const PAGE_FOLDER = join(__dirname, '..', '..', 'dist', 'web');
 const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 

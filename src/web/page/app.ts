@@ -167,13 +167,20 @@ async function openDrawer(id: string): Promise<void> {
   const comment = el('textarea', { name: 'comment', placeholder: 'Add a comment' });
   const send = el('button', { textContent: 'Comment' });
   send.dataset.action = 'comment';
-  send.addEventListener('click', () => void act(() => call('POST', boardPath(`/tasks/${encodeURIComponent(id)}/comments`), { author: 'web', body: comment.value })));
+  send.addEventListener('click', () =>
+    void act(async () => {
+      await call('POST', boardPath(`/tasks/${encodeURIComponent(id)}/comments`), { author: 'web', body: comment.value });
+      comment.value = '';
+    }),
+  );
   const close = el('button', { className: 'close', textContent: '×', title: 'Close' });
   close.addEventListener('click', () => {
     openTask = undefined;
     drawer.hidden = true;
   });
   const links = (list: Linked[]) => el('ul', {}, ...list.map((t) => el('li', { textContent: `${t.id} ${t.status}: ${t.title}` })));
+  // A live refresh must not throw away what a person is typing: edited fields keep their text.
+  const typed = drawer.dataset.taskId === id ? [...drawer.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input[name], textarea[name]')].filter((f) => f.value !== f.defaultValue) : [];
   drawer.replaceChildren(
     close,
     el('h2', { textContent: task.title }),
@@ -197,6 +204,10 @@ async function openDrawer(id: string): Promise<void> {
     el('h3', { textContent: 'Events' }),
     el('ul', {}, ...detail.events.map((e) => el('li', { textContent: `#${e.id} ${e.kind} ${e.payload ? JSON.stringify(e.payload) : ''}` }))),
   );
+  for (const before of typed) {
+    const after = drawer.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[name="${before.name}"]`);
+    if (after) after.value = before.value;
+  }
   drawer.dataset.taskId = id;
   drawer.hidden = false;
 }
