@@ -15,8 +15,9 @@ import { overheadRows } from './overhead';
 import { README, RESULTS } from './paths';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
+import { webRows } from './web';
 
-const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, gatewayRow];
+const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, gatewayRow, webRows];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 

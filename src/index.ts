@@ -26,3 +26,4 @@ export type { BoardStats } from './repo/activity';
 export type * from './repo/input';
 export { KanbanError, KANBAN_ERROR_CODES, isKanbanError, sqliteCode, type KanbanErrorCode } from './errors';
 export * from './db/schema';
+export { startServer, DEFAULT_HOST, DEFAULT_PORT, type BoardServer, type ServeOptions } from './web/server';

@@ -80,7 +80,10 @@ export function api(boards: Boards): Hono {
     const statuses = status?.filter((s): s is TaskStatus => TASK_STATUSES.some((known) => known === s));
     const tasks = await kb.listTasks({ status: statuses, assignee: c.req.query('assignee') || undefined, includeArchived: c.req.query('archived') === '1' });
     const q = c.req.query('q')?.toLowerCase();
-    return c.json(q ? tasks.filter((t) => `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)) : tasks);
+    const found = q ? tasks.filter((t) => `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)) : tasks;
+    // `view=cards`: only what a card shows and the page searches, a fifth of the bytes on a big board.
+    if (c.req.query('view') !== 'cards') return c.json(found);
+    return c.json(found.map(({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind }) => ({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind })));
   });
   app.post('/boards/:board/tasks', async (c) => {
     const kb = await board(c);

@@ -92,12 +92,10 @@ function move(task: Task, action: string): Promise<void> {
 }
 
 function card(task: Task): HTMLElement {
-  const meta = el('div', { className: 'meta' }, el('span', { textContent: task.assignee ? `@${task.assignee}` : 'unassigned' }), el('span', { textContent: `p${task.priority ?? 0}` }), el('span', { textContent: age(task.createdAt) }));
+  const meta = el('div', { className: 'meta', textContent: `${task.assignee ? `@${task.assignee}` : 'unassigned'} · p${task.priority ?? 0} · ${age(task.createdAt)}` });
   if (task.consecutiveFailures > 0) meta.append(el('span', { className: 'failures', textContent: `${task.consecutiveFailures} failed` }));
   const node = el('article', { className: 'card', draggable: true, title: task.id }, el('div', { className: 'title', textContent: task.title }), meta);
   node.dataset.taskId = task.id;
-  node.addEventListener('click', () => void openDrawer(task.id));
-  node.addEventListener('dragstart', (event) => event.dataTransfer?.setData('text/plain', task.id));
   return node;
 }
 
@@ -132,7 +130,7 @@ function render(): void {
 }
 
 async function refresh(): Promise<void> {
-  tasks = await call<Task[]>('GET', boardPath('/tasks'));
+  tasks = await call<Task[]>('GET', boardPath('/tasks?view=cards'));
   render();
   if (openTask) await openDrawer(openTask);
 }
@@ -260,6 +258,16 @@ async function start(): Promise<void> {
   const select = $<HTMLSelectElement>('board');
   select.replaceChildren(...boards.map((b) => el('option', { value: b.slug, textContent: b.name || b.slug, selected: b.slug === board })));
   select.addEventListener('change', () => void switchBoard(select.value));
+  // One listener each for every card (a board may hold thousands).
+  const cardOf = (event: Event) => (event.target instanceof Element ? event.target.closest<HTMLElement>('.card')?.dataset.taskId : undefined);
+  $('columns').addEventListener('click', (event) => {
+    const id = cardOf(event);
+    if (id) void openDrawer(id);
+  });
+  $('columns').addEventListener('dragstart', (event) => {
+    const id = cardOf(event);
+    if (id) event.dataTransfer?.setData('text/plain', id);
+  });
   $('assignee-filter').addEventListener('change', render);
   $('search').addEventListener('input', render);
   const form = $<HTMLFormElement>('create');
