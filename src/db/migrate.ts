@@ -96,8 +96,14 @@ function migrateLocked(conn: Connection, path: string, now: number): Outcome {
     record(conn, todo);
     return { applied, adopted: true, adoption };
   }
+  const present = schemaObjects(conn);
   for (const migration of todo) {
-    for (const statement of migration.sql) if (statement.trim() && !alreadyThere(conn, statement)) conn.exec(statement);
+    for (const statement of migration.sql) {
+      const creates = createdBy(statement);
+      if (!statement.trim() || (creates && present.has(creates))) continue;
+      conn.exec(statement);
+      if (creates) present.add(creates);
+    }
   }
   keepLegacyCountersInStep(conn);
   record(conn, todo);
@@ -105,17 +111,27 @@ function migrateLocked(conn: Connection, path: string, now: number): Outcome {
 }
 
 /**
- * True when a generated statement would create what the file already has. The original program
- * adds its newest columns and tables to any file it opens, ours included, so a migration that adds
- * the same ones must find them there and go on instead of failing with "duplicate column".
+ * What a generated statement creates (`table:t`, `index:i`, `column:t.c`), so one the file already
+ * has is skipped. The original program adds its newest columns and tables to any file it opens,
+ * ours included, so a migration that adds the same ones must find them there and go on instead of
+ * failing with "duplicate column".
  */
-function alreadyThere(conn: Connection, statement: string): boolean {
+function createdBy(statement: string): string | undefined {
   const sql = statement.trim();
   const column = /^ALTER TABLE `([^`]+)` ADD `([^`]+)`/.exec(sql);
-  if (column) return rawRows(conn, 'SELECT 1 FROM pragma_table_info(?) WHERE name = ?', column[1], column[2]).length > 0;
+  if (column) return `column:${column[1]}.${column[2]}`;
   const object = /^CREATE (?:UNIQUE )?(TABLE|INDEX) `([^`]+)`/.exec(sql);
-  if (object) return rawRows(conn, 'SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?', object[1]?.toLowerCase(), object[2]).length > 0;
-  return false;
+  return object ? `${object[1]?.toLowerCase()}:${object[2]}` : undefined;
+}
+
+/** Every table, index and column of the file, named as `createdBy` names them; read once per migration. */
+function schemaObjects(conn: Connection): Set<string> {
+  const rows = rawRows(
+    conn,
+    `SELECT m.type || ':' || m.name FROM sqlite_master m WHERE m.type IN ('table', 'index')
+     UNION ALL SELECT 'column:' || m.name || '.' || c.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table'`,
+  );
+  return new Set(rows.map((row) => String(row[0])));
 }
 
 function record(conn: Connection, migrations: readonly KnownMigration[]): void {

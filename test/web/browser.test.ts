@@ -71,12 +71,12 @@ describeWithBrowser('the web board in Chromium', () => {
 
   it('updates without a reload when another process changes the board', async () => {
     await withBoard(async (page, _server, home) => {
-      await page.evaluate(() => Reflect.set(window, '__sameDocument', true));
+      await page.evaluate(() => Reflect.set(globalThis, '__sameDocument', true));
       const { id } = kanban(home, '--json', 'create', 'Created by the CLI').json();
       await card(page, 'Created by the CLI').waitFor();
       kanban(home, 'complete', id);
       await column(page, 'done').locator('.card', { hasText: 'Created by the CLI' }).waitFor();
-      expect(await page.evaluate(() => Reflect.get(window, '__sameDocument'))).toBe(true);
+      expect(await page.evaluate(() => Reflect.get(globalThis, '__sameDocument'))).toBe(true);
     });
   });
 
@@ -105,7 +105,7 @@ describeWithBrowser('the web board in Chromium', () => {
       expect(await page.locator('.card img').count()).toBe(0);
       await card(page, XSS).click();
       await page.locator('#drawer h2', { hasText: XSS }).waitFor();
-      expect(await page.evaluate(() => Reflect.get(window, '__pwned'))).toBeUndefined();
+      expect(await page.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
     });
   });
 
