@@ -8,6 +8,28 @@ import { join, resolve } from 'node:path';
 import { KanbanError } from './errors';
 
 export const DEFAULT_BOARD = 'default';
+
+/** Why a folder for boards cannot be made, by the system's error code. */
+const FOLDER_PROBLEMS: Readonly<Record<string, string>> = {
+  EEXIST: 'a file, not a folder, stands in its way',
+  ENOTDIR: 'a file, not a folder, stands in its way',
+  EACCES: 'this user may not create it',
+  EPERM: 'this user may not create it',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+};
+
+/** Creates a folder (and its parents) for boards; `HOME_UNUSABLE` naming the folder and the reason when it cannot. */
+export function makeFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    const why = FOLDER_PROBLEMS[code];
+    if (!why) throw error;
+    throw new KanbanError('HOME_UNUSABLE', `Cannot create the folder ${folder}: ${why}. Choose another home (--home or KANBAN_HOME) or fix that path`, { cause: error });
+  }
+}
 /** Our default home when neither KANBAN_HOME nor HERMES_KANBAN_HOME is set. */
 export const DEFAULT_HOME_DIRNAME = '.kanban';
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -75,7 +97,7 @@ export function currentBoard(home: string): string {
 export function setCurrentBoard(home: string, rawSlug: string): string {
   const slug = normalizeSlug(rawSlug);
   if (!boardExists(home, slug)) throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; create it with \`kanban boards create ${slug}\``);
-  mkdirSync(join(home, 'kanban'), { recursive: true });
+  makeFolder(join(home, 'kanban'));
   writeFileSync(join(home, 'kanban', 'current'), `${slug}\n`);
   return slug;
 }
@@ -124,7 +146,7 @@ export function writeBoardMeta(home: string, rawSlug: string, input: BoardMetaIn
   const slug = normalizeSlug(rawSlug);
   const current = readBoardMeta(home, slug);
   const next = { ...current, ...definedOnly(input), createdAt: current.createdAt ?? now };
-  mkdirSync(boardDir(home, slug), { recursive: true });
+  makeFolder(boardDir(home, slug));
   const { name, description, icon, color, archived, createdAt } = next;
   writeFileSync(join(boardDir(home, slug), 'board.json'), `${JSON.stringify({ name, description, icon, color, archived, created_at: createdAt }, null, 2)}\n`);
   return next;
@@ -154,7 +176,7 @@ export function removeBoard(home: string, rawSlug: string, options: { delete?: b
     return { slug, action: 'deleted' };
   }
   const archiveRoot = join(boardsRoot(home), '_archived');
-  mkdirSync(archiveRoot, { recursive: true });
+  makeFolder(archiveRoot);
   let target = join(archiveRoot, `${slug}-${options.now}`);
   for (let n = 1; existsSync(target); n++) target = join(archiveRoot, `${slug}-${options.now}-${n}`);
   renameSync(boardDir(home, slug), target);

@@ -17,6 +17,7 @@ export const KANBAN_ERROR_CODES = [
   'MIGRATION_MODIFIED',
   'UNRECOGNISED_SCHEMA',
   // boards and the repository
+  'HOME_UNUSABLE',
   'INVALID_BOARD',
   'BOARD_NOT_FOUND',
   'INVALID_INPUT',

@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { DEFAULT_BOARD, boardExists, resolveDbPath, writeBoardMeta } from './boards';
+import { DEFAULT_BOARD, boardExists, makeFolder, resolveDbPath, writeBoardMeta } from './boards';
 import { epochSeconds } from './clock';
 import { KanbanError } from './errors';
 import type { ConnectionOptions } from './db/connect';
@@ -185,7 +184,7 @@ export interface Kanban {
 export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanban> {
   const { path, board, home } = resolveDbPath(options);
   const now = options.now ?? epochSeconds;
-  if (board === DEFAULT_BOARD) mkdirSync(dirname(path), { recursive: true });
+  if (board === DEFAULT_BOARD) makeFolder(dirname(path));
   else if (board !== undefined && !boardExists(home, board)) writeBoardMeta(home, board, {}, now());
   const entry = fileEntry(path);
   // One connection per file per process, shared by every handle and by the boot step.

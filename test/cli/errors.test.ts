@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { openSync, writeSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, kanban } from '../helpers/cli';
 import { execScript, withTempDir } from '../helpers/temp';
@@ -28,6 +28,19 @@ describe('errors a person can act on', () => {
       // --debug shows what SQLite said beneath the coded error.
       const debug = kanban(home, '--debug', 'list');
       expect(debug.stderr).toMatch(/KanbanError: .* is damaged[\s\S]*\[code CORRUPT\]\ncaused by: [\s\S]*\[code SQLITE_CORRUPT/);
+    });
+  });
+
+  it('reports a home that is a file, or below one, as HOME_UNUSABLE naming the folder', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'not-a-folder');
+      writeFileSync(file, 'x');
+      for (const home of [file, join(file, 'below')]) {
+        const run = kanban(home, 'list');
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`Cannot create the folder ${home}: a file, not a folder, stands in its way`);
+        expect(run.stderr).toContain('[HOME_UNUSABLE]');
+      }
     });
   });
 
