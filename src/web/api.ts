@@ -132,9 +132,20 @@ export function api(boards: Boards): Hono {
     await kb.unlinkTasks(str(parent) ?? '', str(child) ?? '');
     return c.json({ parent, child, linked: false });
   });
-  app.get('/boards/:board/tasks/:id/comments', async (c) => c.json(await (await board(c)).listComments((await (await board(c)).getTask(id(c))).id)));
+  // A missing task is 404 here too, not an empty list.
+  const existing = async (c: Context) => {
+    const kb = await board(c);
+    return { kb, task: await kb.getTask(id(c)) };
+  };
+  app.get('/boards/:board/tasks/:id/comments', async (c) => {
+    const { kb, task } = await existing(c);
+    return c.json(await kb.listComments(task.id));
+  });
   app.post('/boards/:board/tasks/:id/comments', async (c) => c.json(await (await board(c)).addComment(id(c), parse(commentInput, await body(c), 'comment')), 201));
-  app.get('/boards/:board/tasks/:id/runs', async (c) => c.json(await (await board(c)).listRuns((await (await board(c)).getTask(id(c))).id)));
+  app.get('/boards/:board/tasks/:id/runs', async (c) => {
+    const { kb, task } = await existing(c);
+    return c.json(await kb.listRuns(task.id));
+  });
   app.get('/boards/:board/events', async (c) => {
     const after = c.req.query('after');
     return c.json(await (await board(c)).listEvents({ afterId: after === undefined ? undefined : Number(after), limit: 500 }));
