@@ -90,6 +90,7 @@ describeWithBrowser('the web board in Chromium', () => {
       await page.locator('#drawer', { hasText: 'exit 3: model overloaded' }).waitFor();
       await page.click('#drawer button[data-action=unblock]');
       await column(page, 'ready').locator('.card', { hasText: 'Call the flaky model' }).waitFor();
+      await page.locator('#drawer p', { hasText: '· ready ·' }).waitFor();
       await page.fill('#drawer textarea[name=comment]', 'Retried after the outage');
       await page.click('#drawer button[data-action=comment]');
       await page.locator('#drawer .comments li', { hasText: 'web: Retried after the outage' }).waitFor();

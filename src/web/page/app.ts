@@ -45,6 +45,8 @@ if (token) sessionStorage.setItem('kanban-token', token);
 let board = new URLSearchParams(location.search).get('board') ?? '';
 let tasks: Task[] = [];
 let openTask: string | undefined;
+/** The detail the drawer shows now, as JSON. */
+let drawn = '';
 let stream: AbortController | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -147,6 +149,10 @@ async function openDrawer(id: string): Promise<void> {
   });
   const drawer = $('drawer');
   if (!detail) return;
+  // Refreshes come from the page's own moves and from the stream; an unchanged task is not redrawn under the person's cursor.
+  const shown = JSON.stringify(detail);
+  if (drawer.dataset.taskId === id && !drawer.hidden && drawn === shown) return;
+  drawn = shown;
   const { task } = detail;
   const title = el('input', { value: task.title, name: 'title' });
   const assignee = el('input', { value: task.assignee ?? '', name: 'assignee' });
