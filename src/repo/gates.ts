@@ -30,8 +30,12 @@ function newestKind(db: SyncDb, kinds: readonly string[]) {
  * or the block when its own dispatcher meets it); it only never claims what the original refuses.
  */
 export function claimGatesOpen(db: SyncDb): SQL {
-  return sql`((${tasks.planAuditRequired} = 0 OR (${newestKind(db, PLAN_AUDIT_KINDS)}) = 'plan_audit_approved')
-    AND (${tasks.budgetUsd} IS NULL OR ${tasks.budgetSpentUsd} < ${tasks.budgetUsd}))`;
+  return sql`((${tasks.planAuditRequired} = 0 OR (${newestKind(db, PLAN_AUDIT_KINDS)}) = 'plan_audit_approved') AND ${budgetLeft()})`;
+}
+
+/** The budget gate alone, which is all the review pass checks: no budget, or less spent than it. */
+export function budgetLeft(): SQL {
+  return sql`(${tasks.budgetUsd} IS NULL OR ${tasks.budgetSpentUsd} < ${tasks.budgetUsd})`;
 }
 
 /**

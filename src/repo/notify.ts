@@ -54,19 +54,23 @@ export function listSubscriptions(ctx: RepoContext, taskId?: string): Promise<No
   return read(ctx, () => query.all());
 }
 
+/** The subscriber's row and its task's events past its cursor, of `kinds`, oldest first; inside the caller's read or write. */
+function pastCursor(ctx: RepoContext, key: ReturnType<typeof subscriptionKey.parse>, kinds: readonly string[]): { sub: NotifySubscription; events: TaskEvent[] } | undefined {
+  const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
+  if (!sub) return undefined;
+  const events = ctx.db
+    .select()
+    .from(taskEvents)
+    .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
+    .orderBy(asc(taskEvents.id))
+    .all();
+  return { sub, events };
+}
+
 /** Events of the subscribed task past the subscriber's cursor, of the notified kinds, oldest first. */
 export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<TaskEvent[]> {
   const key = parse(subscriptionKey, raw, 'subscription');
-  return read(ctx, () => {
-    const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
-    if (!sub) return [];
-    return ctx.db
-      .select()
-      .from(taskEvents)
-      .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
-      .orderBy(asc(taskEvents.id))
-      .all();
-  });
+  return read(ctx, () => pastCursor(ctx, key, kinds)?.events ?? []);
 }
 
 /**
@@ -77,18 +81,11 @@ export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds
 export async function claimUnseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<ClaimedEvents | undefined> {
   const key = parse(subscriptionKey, raw, 'subscription');
   return write(ctx, () => {
-    const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
-    if (!sub) return undefined;
-    const events = ctx.db
-      .select()
-      .from(taskEvents)
-      .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
-      .orderBy(asc(taskEvents.id))
-      .all();
-    const last = events.at(-1);
-    if (!last) return undefined;
+    const unseen = pastCursor(ctx, key, kinds);
+    const last = unseen?.events.at(-1);
+    if (!unseen || !last) return undefined;
     ctx.db.update(kanbanNotifySubs).set({ lastEventId: last.id }).where(keyOf(key)).run();
-    return { from: sub.lastEventId, to: last.id, events };
+    return { from: unseen.sub.lastEventId, to: last.id, events: unseen.events };
   });
 }
 

@@ -8,7 +8,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, or, sql, type SQ
 import type { Engine, SyncDb } from '../db/engine';
 import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
 import { PARENT_DONE, unfinishedParent, unfinishedParents } from './dependencies';
-import { blockLifts, claimGatesOpen, retryAllowed } from './gates';
+import { blockLifts, budgetLeft, claimGatesOpen, retryAllowed } from './gates';
 
 const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -185,7 +185,7 @@ function statements(db: SyncDb) {
     db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.status, 'review'), isNull(tasks.claimLock), sql`(${tasks.budgetUsd} IS NULL OR ${tasks.budgetSpentUsd} < ${tasks.budgetUsd})`))
+      .where(and(eq(tasks.status, 'review'), isNull(tasks.claimLock), budgetLeft()))
       .orderBy(sql`${tasks.priority} DESC`, asc(tasks.createdAt))
       .limit(1)
       .prepare(),
