@@ -21,10 +21,12 @@ export interface FailureResult {
 
 /** The keys the newest original writes on each failure event, which its notifier reads (`limit_seconds`). */
 function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: FailureOutcome): Record<string, unknown> {
-  if (outcome === 'crashed') return { pid: task.workerPid, claimer: task.claimLock };
+  // The pid is known only when the worker's program recorded it (kanban-db's gateway does not spend a commit on it).
+  const pid = task.workerPid === null ? {} : { pid: task.workerPid };
+  if (outcome === 'crashed') return { ...pid, claimer: task.claimLock };
   if (outcome === 'spawn_failed') return {};
   const run = task.currentRunId === null ? undefined : ctx.db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, task.currentRunId)).get();
-  return { pid: task.workerPid, elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now), limit_seconds: task.maxRuntimeSeconds ?? 0 };
+  return { ...pid, elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now), limit_seconds: task.maxRuntimeSeconds ?? 0 };
 }
 
 /**
