@@ -13,13 +13,18 @@ const TASKS = 10_000;
 const REPS = 7;
 
 async function rowCounts(file: string): Promise<Map<string, number>> {
-  const tables = await query(file, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations'");
+  const tables = await query(
+    file,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations'",
+  );
   const counts = new Map<string, number>();
-  for (const { name } of tables) counts.set(String(name), Number((await query(file, `SELECT count(*) AS n FROM "${String(name)}"`))[0]?.n));
+  for (const { name } of tables)
+    counts.set(String(name), Number((await query(file, `SELECT count(*) AS n FROM "${String(name)}"`))[0]?.n));
   return counts;
 }
 
-const failureSum = async (file: string, column: string) => Number((await query(file, `SELECT sum(${column}) AS n FROM tasks`))[0]?.n);
+const failureSum = async (file: string, column: string) =>
+  Number((await query(file, `SELECT sum(${column}) AS n FROM tasks`))[0]?.n);
 
 export async function adoptionRow(dir: string): Promise<Row> {
   const shape = LEGACY_SHAPES[0];

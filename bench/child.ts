@@ -44,7 +44,9 @@ const ops: Record<Request['op'], Op> = {
       for (let claim = await kb.claimNextTask(); claim && claimed.length < limit; ) {
         claimed.push(claim.task.id);
         const last = claimed.length === limit;
-        claim = last ? void (await kb.completeTask(claim.task.id, { runId: claim.runId })) : (await kb.completeAndClaimNext(claim.task.id, { runId: claim.runId })).next;
+        claim = last
+          ? void (await kb.completeTask(claim.task.id, { runId: claim.runId }))
+          : (await kb.completeAndClaimNext(claim.task.id, { runId: claim.runId })).next;
       }
       return claimed;
     } finally {
@@ -77,7 +79,14 @@ async function answer(line: string): Promise<Reply> {
     return { ok: true, ms: performance.now() - start, finishedAt: Date.now(), claimed };
   } catch (error) {
     const code = isKanbanError(error) ? error.code : (sqliteCode(error) ?? 'UNKNOWN');
-    return { ok: false, ms: performance.now() - start, finishedAt: Date.now(), claimed: [], code, message: rootMessage(error) };
+    return {
+      ok: false,
+      ms: performance.now() - start,
+      finishedAt: Date.now(),
+      claimed: [],
+      code,
+      message: rootMessage(error),
+    };
   }
 }
 

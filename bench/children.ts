@@ -21,7 +21,10 @@ export async function ask(child: LineChild, message: Request): Promise<Reply> {
 }
 
 /** Sends each child its request at the same moment; resolves with the answers and the time until the last one. */
-export async function askTogether(children: readonly LineChild[], message: (index: number) => Request): Promise<{ replies: Reply[]; ms: number }> {
+export async function askTogether(
+  children: readonly LineChild[],
+  message: (index: number) => Request,
+): Promise<{ replies: Reply[]; ms: number }> {
   const start = performance.now();
   const replies = await Promise.all(children.map((child, index) => ask(child, message(index))));
   return { replies, ms: performance.now() - start };

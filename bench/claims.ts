@@ -29,9 +29,13 @@ interface RunResult {
 
 /** `processes` Python processes on `file`, connected first, then released together. */
 async function pythonRun(file: string, processes: number, limit: number): Promise<RunResult> {
-  const children = Array.from({ length: processes }, () => new LineChild(spawn('python3', [PYTHON_CYCLE, file, String(limit)])));
+  const children = Array.from(
+    { length: processes },
+    () => new LineChild(spawn('python3', [PYTHON_CYCLE, file, String(limit)])),
+  );
   try {
-    for (const child of children) if ((await child.next()) !== 'ready') throw new Error('the Python baseline did not start');
+    for (const child of children)
+      if ((await child.next()) !== 'ready') throw new Error('the Python baseline did not start');
     for (const child of children) child.proc.stdin.write('go\n');
     const replies = await Promise.all(children.map(async (child) => JSON.parse(await child.next())));
     return { claimed: replies.flatMap((r) => r.claimed), ms: Math.max(...replies.map((r) => Number(r.ms))) };
@@ -56,24 +60,41 @@ export async function claimRows(dir: string): Promise<Row[]> {
             const result =
               contender === 'python'
                 ? await pythonRun(file, processes, limit)
-                : await askTogether(pool.slice(0, processes), () => ({ op: contender, file, limit })).then(({ replies }) => {
-                    const failed = replies.find((r) => !r.ok);
-                    if (failed) throw new Error(`${contender} failed: ${failed.code} ${failed.message}`);
-                    return { claimed: replies.flatMap((r) => r.claimed), ms: Math.max(...replies.map((r) => r.ms)) };
-                  });
-            const [twice] = await query(file, 'SELECT count(*) AS n FROM (SELECT task_id FROM task_runs GROUP BY task_id HAVING count(*) > 1)');
+                : await askTogether(pool.slice(0, processes), () => ({ op: contender, file, limit })).then(
+                    ({ replies }) => {
+                      const failed = replies.find((r) => !r.ok);
+                      if (failed) throw new Error(`${contender} failed: ${failed.code} ${failed.message}`);
+                      return { claimed: replies.flatMap((r) => r.claimed), ms: Math.max(...replies.map((r) => r.ms)) };
+                    },
+                  );
+            const [twice] = await query(
+              file,
+              'SELECT count(*) AS n FROM (SELECT task_id FROM task_runs GROUP BY task_id HAVING count(*) > 1)',
+            );
             doubleClaims += result.claimed.length - new Set(result.claimed).size + Number(twice?.n);
             shortfall += Math.min(TASKS_PER_RUN, size) - result.claimed.length;
             return (result.claimed.length / result.ms) * 1000;
           });
-        const contenders = { ours: run('claim-ours'), pair: run('claim-pair'), prepared: run('claim-prepared'), python: run('python') };
-        const measured: Series[] = processes === 1 ? Object.values(contenders) : [contenders.ours, contenders.prepared, contenders.python];
+        const contenders = {
+          ours: run('claim-ours'),
+          pair: run('claim-pair'),
+          prepared: run('claim-prepared'),
+          python: run('python'),
+        };
+        const measured: Series[] =
+          processes === 1 ? Object.values(contenders) : [contenders.ours, contenders.prepared, contenders.python];
         await interleave(REPS, measured);
         const board = `${fmt(size)}-task board, ${processes} process${processes > 1 ? 'es' : ''}`;
         const notes = `${fmt(TASKS_PER_RUN)} tasks a run; double claims: ${doubleClaims}, tasks left unclaimed: ${shortfall} (all contenders)`;
         const clean = doubleClaims === 0 && shortfall === 0;
-        const python = { name: 'the original’s SQL on Python’s sqlite3 (same board, WAL, synchronous FULL)', sample: sampleOf(contenders.python) };
-        const prepared = { name: 'the same statements prepared once on libsql, by hand', sample: sampleOf(contenders.prepared) };
+        const python = {
+          name: 'the original’s SQL on Python’s sqlite3 (same board, WAL, synchronous FULL)',
+          sample: sampleOf(contenders.python),
+        };
+        const prepared = {
+          name: 'the same statements prepared once on libsql, by hand',
+          sample: sampleOf(contenders.prepared),
+        };
         const ratio = (a: Series, b: Series) => sampleOf(a).median / sampleOf(b).median;
         const id = `6.${size === 1_000 ? '1k' : '100k'}.${processes}`;
         const cycle = `\`claimNextTask\` + \`completeTask\`, ${board}`;
@@ -84,7 +105,10 @@ export async function claimRows(dir: string): Promise<Row[]> {
           unit: 'tasks/s',
           ours: sampleOf(contenders.ours),
           baseline: python,
-          target: { text: `≥ ${pythonTarget}× Python, 0 double claims`, met: ratio(contenders.ours, contenders.python) >= pythonTarget && clean },
+          target: {
+            text: `≥ ${pythonTarget}× Python, 0 double claims`,
+            met: ratio(contenders.ours, contenders.python) >= pythonTarget && clean,
+          },
           notes,
         });
         if (processes === 1) {
@@ -103,7 +127,10 @@ export async function claimRows(dir: string): Promise<Row[]> {
           unit: 'tasks/s',
           ours: sampleOf(contenders.ours),
           baseline: prepared,
-          target: { text: '≥ 0.8× the prepared limit', met: ratio(contenders.ours, contenders.prepared) >= 0.8 && clean },
+          target: {
+            text: '≥ 0.8× the prepared limit',
+            met: ratio(contenders.ours, contenders.prepared) >= 0.8 && clean,
+          },
         });
       }
     }

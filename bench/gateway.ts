@@ -15,15 +15,20 @@ const TASKS = 400;
 const REPS = 3;
 const WORKER = 'true';
 
-const doneCount = async (file: string) => Number((await query(file, "SELECT count(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n);
+const doneCount = async (file: string) =>
+  Number((await query(file, "SELECT count(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n);
 
 /** The gateway with default options, from its "running" line until every task is done. */
 async function gatewayRate(home: string): Promise<number> {
   const file = await readyBoard(join(home, 'kanban.db'), TASKS);
-  const gateway = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', WORKER], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const gateway = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', WORKER], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise((resolve) => gateway.once('exit', resolve));
   try {
-    await new Promise<void>((resolve) => gateway.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('running') && resolve()));
+    await new Promise<void>((resolve) =>
+      gateway.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('running') && resolve()),
+    );
     const start = performance.now();
     while ((await doneCount(file)) < TASKS) await sleep(10);
     return (TASKS / (performance.now() - start)) * 1000;
@@ -68,7 +73,10 @@ export async function gatewayRow(dir: string): Promise<Row> {
     what: `\`kanban gateway --worker ${WORKER}\` with default options (${DEFAULT_MAX_WORKERS} workers), ${TASKS} ready tasks`,
     unit: 'tasks/s',
     ours: sampleOf(ours),
-    baseline: { name: `plain Node spawning \`sh -c ${WORKER}\` the same way, ${DEFAULT_MAX_WORKERS} at a time`, sample: sampleOf(floor) },
+    baseline: {
+      name: `plain Node spawning \`sh -c ${WORKER}\` the same way, ${DEFAULT_MAX_WORKERS} at a time`,
+      sample: sampleOf(floor),
+    },
     target: { text: '≥ 0.5× the spawn floor', met: sampleOf(ours).median >= 0.5 * sampleOf(floor).median },
     notes: `${fmt(TASKS)} tasks a run`,
   };

@@ -24,7 +24,8 @@ function peakRssMiB(pid: number): number {
   return Number(line[1]) / 1024;
 }
 
-const doneCount = async (file: string) => Number((await query(file, "SELECT count(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n);
+const doneCount = async (file: string) =>
+  Number((await query(file, "SELECT count(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n);
 
 /** Runs the gateway on `home` until `settled` says so, and returns its peak RSS just before stopping it. */
 async function gatewayPeak(home: string, settled: () => Promise<boolean>): Promise<number> {
@@ -48,7 +49,10 @@ export async function memoryRow(dir: string): Promise<Row> {
     mkdirSync(home);
     const file = await readyBoard(join(home, 'kanban.db'), BOARD_TASKS);
     const start = Date.now();
-    const peak = await gatewayPeak(home, async () => (await doneCount(file)) >= DONE_PER_RUN || Date.now() - start > LIMIT_MS);
+    const peak = await gatewayPeak(
+      home,
+      async () => (await doneCount(file)) >= DONE_PER_RUN || Date.now() - start > LIMIT_MS,
+    );
     rates.push(((await doneCount(file)) / (Date.now() - start)) * 1000);
     return peak;
   });

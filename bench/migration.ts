@@ -34,7 +34,11 @@ export async function migrationRows(dir: string): Promise<Row[]> {
   });
   return [
     againstMigrate('1', 'Cold migration of a fresh file: `ensureMigrated` (switches to WAL)', ours),
-    againstMigrate('1b', 'Cold migration, `ensureMigrated({ wal: false })`: the journal mode `migrate()` leaves', oursRollback),
+    againstMigrate(
+      '1b',
+      'Cold migration, `ensureMigrated({ wal: false })`: the journal mode `migrate()` leaves',
+      oursRollback,
+    ),
     {
       id: '1c',
       what: 'Cold migration, `ensureMigrated` against the same SQL executed directly',

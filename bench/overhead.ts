@@ -17,9 +17,24 @@ export async function overheadRows(dir: string): Promise<Row[]> {
   const id = (i: number) => `t_${((i % BOARD_TASKS) + 1).toString(16).padStart(8, '0')}`;
   try {
     const cases = [
-      { what: 'create', calls: 100, ours: () => kb.createTask({ title: 'bench' }), raw: async () => raw.ops.create('bench') },
-      { what: 'get by id', calls: 2_000, ours: (i: number) => kb.getTask(id(i)), raw: async (i: number) => raw.ops.get(id(i)) },
-      { what: `list (${LIST_LIMIT} rows)`, calls: 200, ours: () => kb.listTasks({ limit: LIST_LIMIT }), raw: async () => raw.ops.list(LIST_LIMIT) },
+      {
+        what: 'create',
+        calls: 100,
+        ours: () => kb.createTask({ title: 'bench' }),
+        raw: async () => raw.ops.create('bench'),
+      },
+      {
+        what: 'get by id',
+        calls: 2_000,
+        ours: (i: number) => kb.getTask(id(i)),
+        raw: async (i: number) => raw.ops.get(id(i)),
+      },
+      {
+        what: `list (${LIST_LIMIT} rows)`,
+        calls: 200,
+        ours: () => kb.listTasks({ limit: LIST_LIMIT }),
+        raw: async () => raw.ops.list(LIST_LIMIT),
+      },
     ];
     const rows: Row[] = [];
     for (const [index, c] of cases.entries()) {
@@ -42,4 +57,3 @@ export async function overheadRows(dir: string): Promise<Row[]> {
     raw.close();
   }
 }
-

@@ -15,8 +15,10 @@ export interface Row {
   readonly notes?: string;
 }
 
-const digits = (value: number) => (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3);
-export const fmt = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits(value), minimumFractionDigits: 0 });
+const digits = (value: number) =>
+  Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
+export const fmt = (value: number) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits(value), minimumFractionDigits: 0 });
 const cell = (s: Sample, unit: string) => `${fmt(s.median)} ${unit} (${fmt(s.p10)}–${fmt(s.p90)}, n=${s.n})`;
 
 export function renderTable(rows: readonly Row[]): string {
@@ -34,11 +36,14 @@ export function renderTable(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
-const versionOf = (pkg: string) => String(JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version);
+const versionOf = (pkg: string) =>
+  String(JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version);
 
 export function machine(sqliteVersion: string, seconds: number): string {
   const cpu = cpus();
-  const packages = ['drizzle-orm', 'drizzle-kit', '@libsql/client', 'libsql', 'async-mutex', 'zod'].map((p) => `${p} ${versionOf(p)}`);
+  const packages = ['drizzle-orm', 'drizzle-kit', '@libsql/client', 'libsql', 'async-mutex', 'zod'].map(
+    (p) => `${p} ${versionOf(p)}`,
+  );
   return [
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Linux ${release()}`,

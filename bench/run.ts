@@ -17,7 +17,16 @@ import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
 import { webRows } from './web';
 
-const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [migrationRows, adoptionRow, stormRow, claimRows, overheadRows, memoryRow, gatewayRow, webRows];
+const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
+  migrationRows,
+  adoptionRow,
+  stormRow,
+  claimRows,
+  overheadRows,
+  memoryRow,
+  gatewayRow,
+  webRows,
+];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 
@@ -26,24 +35,30 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   await withTempDir(async (dir) => {
     // `npm run bench -- --only claimRows,gatewayRow` runs some suites, for working on one of them.
-    const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.split(',');
+    const only = process.argv.find((_arg, i) => process.argv[i - 1] === '--only')?.split(',');
     for (const suite of suites.filter((s) => !only || only.includes(s.name))) {
       const suiteStart = performance.now();
       const produced = [await suite(dir)].flat();
       rows.push(...produced);
-      process.stderr.write(`bench: ${produced.map((r) => r.id).join(', ')} in ${((performance.now() - suiteStart) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `bench: ${produced.map((r) => r.id).join(', ')} in ${((performance.now() - suiteStart) / 1000).toFixed(1)} s\n`,
+      );
     }
   });
   const [version] = await withTempDir((dir) => query(join(dir, 'version.db'), 'SELECT sqlite_version() AS v'));
   const table = renderTable(rows);
   const about = machine(String(version?.v), (performance.now() - start) / 1000);
-  writeFileSync(RESULTS, `# kanban-db benchmark results\n\nWritten by \`npm run bench\`; README.md explains the rows and the targets.\n\n${about}\n\n${table}\n`);
+  writeFileSync(
+    RESULTS,
+    `# kanban-db benchmark results\n\nWritten by \`npm run bench\`; README.md explains the rows and the targets.\n\n${about}\n\n${table}\n`,
+  );
   process.stdout.write(`${about}\n\n${table}\n`);
   if (process.argv.includes('--readme')) {
     const readme = readFileSync(README, 'utf8');
     const [before, rest] = readme.split(README_START);
     const after = rest?.split(README_END)[1];
-    if (before === undefined || after === undefined) throw new Error(`README.md has no ${README_START} … ${README_END} section`);
+    if (before === undefined || after === undefined)
+      throw new Error(`README.md has no ${README_START} … ${README_END} section`);
     writeFileSync(README, `${before}${README_START}\n${about}\n\n${table}\n${README_END}${after}`);
   }
 }

@@ -17,7 +17,12 @@ function percentile(sorted: readonly number[], p: number): number {
 
 export function summarise(values: readonly number[]): Sample {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: percentile(sorted, 0.5), p10: percentile(sorted, 0.1), p90: percentile(sorted, 0.9), n: sorted.length };
+  return {
+    median: percentile(sorted, 0.5),
+    p10: percentile(sorted, 0.1),
+    p90: percentile(sorted, 0.9),
+    n: sorted.length,
+  };
 }
 
 /** A measurement: microseconds per call of `op`, over `calls` calls. */

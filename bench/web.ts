@@ -40,7 +40,10 @@ export async function webRows(dir: string): Promise<Row[]> {
         const page = await browser.newPage();
         const start = performance.now();
         await page.goto(server.url);
-        await page.locator('.card').nth(TASKS - 1).waitFor({ state: 'attached' });
+        await page
+          .locator('.card')
+          .nth(TASKS - 1)
+          .waitFor({ state: 'attached' });
         const ms = performance.now() - start;
         await page.close();
         return ms;

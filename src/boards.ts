@@ -27,7 +27,11 @@ export function makeFolder(folder: string): void {
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
     const why = FOLDER_PROBLEMS[code];
     if (!why) throw error;
-    throw new KanbanError('HOME_UNUSABLE', `Cannot create the folder ${folder}: ${why}. Choose another home (--home or KANBAN_HOME) or fix that path`, { cause: error });
+    throw new KanbanError(
+      'HOME_UNUSABLE',
+      `Cannot create the folder ${folder}: ${why}. Choose another home (--home or KANBAN_HOME) or fix that path`,
+      { cause: error },
+    );
   }
 }
 /** Our default home when neither KANBAN_HOME nor HERMES_KANBAN_HOME is set. */
@@ -96,14 +100,19 @@ export function currentBoard(home: string): string {
 
 export function setCurrentBoard(home: string, rawSlug: string): string {
   const slug = normalizeSlug(rawSlug);
-  if (!boardExists(home, slug)) throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; create it with \`kanban boards create ${slug}\``);
+  if (!boardExists(home, slug))
+    throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; create it with \`kanban boards create ${slug}\``);
   makeFolder(join(home, 'kanban'));
   writeFileSync(join(home, 'kanban', 'current'), `${slug}\n`);
   return slug;
 }
 
 /** The database file for these options: an explicit file wins, then KANBAN_DB, then the board's file. */
-export function resolveDbPath(options: { home?: string; board?: string; dbPath?: string }): { path: string; board: string | undefined; home: string } {
+export function resolveDbPath(options: { home?: string; board?: string; dbPath?: string }): {
+  path: string;
+  board: string | undefined;
+  home: string;
+} {
   const home = resolveHome(options.home);
   const explicit = options.dbPath ?? env('KANBAN_DB', 'HERMES_KANBAN_DB');
   if (explicit) return { path: resolve(explicit), board: undefined, home };
@@ -114,7 +123,12 @@ export function resolveDbPath(options: { home?: string; board?: string; dbPath?:
 export function readBoardMeta(home: string, slug: string): BoardMeta {
   const defaults: BoardMeta = {
     slug,
-    name: slug.split(/[-_]/).filter(Boolean).map((w) => w[0]?.toUpperCase() + w.slice(1)).join(' ') || slug,
+    name:
+      slug
+        .split(/[-_]/)
+        .filter(Boolean)
+        .map((w) => w[0]?.toUpperCase() + w.slice(1))
+        .join(' ') || slug,
     description: '',
     icon: '',
     color: '',
@@ -148,7 +162,10 @@ export function writeBoardMeta(home: string, rawSlug: string, input: BoardMetaIn
   const next = { ...current, ...definedOnly(input), createdAt: current.createdAt ?? now };
   makeFolder(boardDir(home, slug));
   const { name, description, icon, color, archived, createdAt } = next;
-  writeFileSync(join(boardDir(home, slug), 'board.json'), `${JSON.stringify({ name, description, icon, color, archived, created_at: createdAt }, null, 2)}\n`);
+  writeFileSync(
+    join(boardDir(home, slug), 'board.json'),
+    `${JSON.stringify({ name, description, icon, color, archived, created_at: createdAt }, null, 2)}\n`,
+  );
   return next;
 }
 
@@ -159,14 +176,22 @@ function definedOnly(input: BoardMetaInput): BoardMetaInput {
 /** `default` first, then every board folder holding a database or `board.json`, by name. */
 export function listBoards(home: string, options: { includeArchived?: boolean } = {}): BoardMeta[] {
   const root = boardsRoot(home);
-  const slugs = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && SLUG.test(d.name)).map((d) => d.name) : [];
+  const slugs = existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && SLUG.test(d.name))
+        .map((d) => d.name)
+    : [];
   return [DEFAULT_BOARD, ...slugs.filter((s) => s !== DEFAULT_BOARD && boardExists(home, s)).sort()]
     .map((slug) => readBoardMeta(home, slug))
     .filter((meta) => options.includeArchived !== false || !meta.archived);
 }
 
 /** Archives a board's folder under `_archived/<slug>-<time>` (or deletes it); `default` cannot be removed. */
-export function removeBoard(home: string, rawSlug: string, options: { delete?: boolean; now: number }): { slug: string; action: 'archived' | 'deleted'; newPath?: string } {
+export function removeBoard(
+  home: string,
+  rawSlug: string,
+  options: { delete?: boolean; now: number },
+): { slug: string; action: 'archived' | 'deleted'; newPath?: string } {
   const slug = normalizeSlug(rawSlug);
   if (slug === DEFAULT_BOARD) throw new KanbanError('INVALID_BOARD', 'The default board cannot be removed');
   if (!boardExists(home, slug)) throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug}`);
@@ -186,5 +211,9 @@ export function removeBoard(home: string, rawSlug: string, options: { delete?: b
 /** The slug written in `<home>/kanban/current`, as written (a BOM from other editors dropped). */
 function currentBoardFile(home: string): string | undefined {
   const file = join(home, 'kanban', 'current');
-  return existsSync(file) ? readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trim() : undefined;
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .replace(/^\uFEFF/, '')
+        .trim()
+    : undefined;
 }

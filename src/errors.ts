@@ -100,40 +100,72 @@ export function classifyDatabaseError(error: unknown, path: string): unknown {
   if (error instanceof KanbanError) return error;
   switch (sqliteCode(error)) {
     case 'SQLITE_NOTADB':
-      return new KanbanError('NOT_A_DATABASE', `${path} is not an SQLite database; move it aside or point to another file`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'NOT_A_DATABASE',
+        `${path} is not an SQLite database; move it aside or point to another file`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_READONLY':
     case 'SQLITE_PERM':
       if (rawCodeOf(error) === SQLITE_READONLY_DIRECTORY) {
-        return new KanbanError('READ_ONLY', `${path} uses write-ahead logging and its folder cannot be written: SQLite must create ${path}-shm beside it even to read it. Make the folder writable for this user`, {
-          cause: error,
-        });
+        return new KanbanError(
+          'READ_ONLY',
+          `${path} uses write-ahead logging and its folder cannot be written: SQLite must create ${path}-shm beside it even to read it. Make the folder writable for this user`,
+          {
+            cause: error,
+          },
+        );
       }
-      return new KanbanError('READ_ONLY', `${path} cannot be written; check the permissions of the file and its folder`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'READ_ONLY',
+        `${path} cannot be written; check the permissions of the file and its folder`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_CORRUPT':
-      return new KanbanError('CORRUPT', `${path} is damaged (SQLite reports corruption); nothing was written. Restore it from a backup, or try \`sqlite3 ${path} .recover\` on a copy`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'CORRUPT',
+        `${path} is damaged (SQLite reports corruption); nothing was written. Restore it from a backup, or try \`sqlite3 ${path} .recover\` on a copy`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_FULL':
-      return new KanbanError('DISK_FULL', `${path} could not grow: the disk or the file-size limit is full; nothing was written. Free space and retry`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'DISK_FULL',
+        `${path} could not grow: the disk or the file-size limit is full; nothing was written. Free space and retry`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_IOERR':
-      return new KanbanError('IO_ERROR', `${path} could not be read or written (a disk error, or a file-size limit such as ulimit -f); nothing was written. Check the disk and the limits, then retry`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'IO_ERROR',
+        `${path} could not be read or written (a disk error, or a file-size limit such as ulimit -f); nothing was written. Check the disk and the limits, then retry`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_CANTOPEN':
-      return new KanbanError('CANNOT_OPEN', `${path} cannot be opened; check that its folder exists and that you may read and write it`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'CANNOT_OPEN',
+        `${path} cannot be opened; check that its folder exists and that you may read and write it`,
+        {
+          cause: error,
+        },
+      );
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
-      return new KanbanError('BUSY', `${path} stayed locked by another connection past the busy timeout; retry, or wait longer (busyTimeoutMs in the library, --busy-timeout on the command line)`, {
-        cause: error,
-      });
+      return new KanbanError(
+        'BUSY',
+        `${path} stayed locked by another connection past the busy timeout; retry, or wait longer (busyTimeoutMs in the library, --busy-timeout on the command line)`,
+        {
+          cause: error,
+        },
+      );
     default:
       return error;
   }

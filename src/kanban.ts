@@ -218,12 +218,20 @@ function retryBackoff(given: OpenKanbanOptions['retryBackoff']): RetryBackoff {
   if (!given) return DEFAULT_RETRY_BACKOFF;
   const backoff = { baseSeconds: given.baseSeconds, maxSeconds: given.maxSeconds ?? DEFAULT_RETRY_BACKOFF.maxSeconds };
   if (!Object.values(backoff).every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new KanbanError('INVALID_INPUT', `retryBackoff: baseSeconds and maxSeconds must be whole numbers of seconds, 0 or more (got ${JSON.stringify(given)})`);
+    throw new KanbanError(
+      'INVALID_INPUT',
+      `retryBackoff: baseSeconds and maxSeconds must be whole numbers of seconds, 0 or more (got ${JSON.stringify(given)})`,
+    );
   }
   return backoff;
 }
 
-function repository(ctx: RepoContext, board: string | undefined, migration: MigrationReport, close: () => void): Kanban {
+function repository(
+  ctx: RepoContext,
+  board: string | undefined,
+  migration: MigrationReport,
+  close: () => void,
+): Kanban {
   return {
     path: ctx.path,
     board,

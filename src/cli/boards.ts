@@ -12,7 +12,10 @@ export function registerBoardCommands(program: Command): void {
     .action((_opts, command: Command) =>
       withBoard(command, async (kb) =>
         print(command, kb.migration, (m) => {
-          const what = m.applied.length === 0 ? 'already current' : `${m.adopted ? 'adopted; recorded' : 'applied'} ${m.applied.join(', ')}`;
+          const what =
+            m.applied.length === 0
+              ? 'already current'
+              : `${m.adopted ? 'adopted; recorded' : 'applied'} ${m.applied.join(', ')}`;
           return `${m.path}: ${what} (schema ${m.schemaVersion}, journal ${m.journalMode})`;
         }),
       ),
@@ -24,8 +27,21 @@ export function registerBoardCommands(program: Command): void {
     .action((_opts, command: Command) =>
       withBoard(command, async (kb) => {
         const stats = await kb.stats();
-        print(command, { path: kb.path, board: kb.board ?? null, schemaVersion: kb.migration.schemaVersion, journalMode: kb.migration.journalMode, stats }, (s) =>
-          [`board ${s.board ?? '(file)'} at ${s.path}`, `schema ${s.schemaVersion}, journal ${s.journalMode}`, statsText(stats)].join('\n'),
+        print(
+          command,
+          {
+            path: kb.path,
+            board: kb.board ?? null,
+            schemaVersion: kb.migration.schemaVersion,
+            journalMode: kb.migration.journalMode,
+            stats,
+          },
+          (s) =>
+            [
+              `board ${s.board ?? '(file)'} at ${s.path}`,
+              `schema ${s.schemaVersion}, journal ${s.journalMode}`,
+              statsText(stats),
+            ].join('\n'),
         );
       }),
     );
@@ -36,7 +52,9 @@ export function registerBoardCommands(program: Command): void {
     .option('--all', 'include archived boards')
     .action((opts: { all?: boolean }, command: Command) => {
       const home = resolveHome(globals(command).home);
-      print(command, listBoards(home, { includeArchived: opts.all === true }), (list) => list.map((b) => `${b.slug.padEnd(20)} ${b.name}  ${b.dbPath}`).join('\n'));
+      print(command, listBoards(home, { includeArchived: opts.all === true }), (list) =>
+        list.map((b) => `${b.slug.padEnd(20)} ${b.name}  ${b.dbPath}`).join('\n'),
+      );
     });
   boards
     .command('create <slug>')
@@ -52,13 +70,14 @@ export function registerBoardCommands(program: Command): void {
     .command('rm <slug>')
     .option('--delete', 'delete the folder instead of archiving it')
     .action((slug: string, opts: { delete?: boolean }, command: Command) => {
-      const result = removeBoard(resolveHome(globals(command).home), slug, { delete: opts.delete === true, now: epochSeconds() });
+      const result = removeBoard(resolveHome(globals(command).home), slug, {
+        delete: opts.delete === true,
+        now: epochSeconds(),
+      });
       print(command, result, (r) => `${r.action} board ${r.slug}${r.newPath ? ` to ${r.newPath}` : ''}`);
     });
-  boards
-    .command('switch <slug>')
-    .action((slug: string, _opts, command: Command) => {
-      const current = setCurrentBoard(resolveHome(globals(command).home), slug);
-      print(command, { current }, (r) => `current board: ${r.current}`);
-    });
+  boards.command('switch <slug>').action((slug: string, _opts, command: Command) => {
+    const current = setCurrentBoard(resolveHome(globals(command).home), slug);
+    print(command, { current }, (r) => `current board: ${r.current}`);
+  });
 }

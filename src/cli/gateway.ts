@@ -23,14 +23,35 @@ export function registerGatewayCommands(program: Command): void {
   program
     .command('gateway')
     .description('run the dispatcher and the notifier over every board (or --board, or --db) until SIGINT/SIGTERM')
-    .requiredOption('--worker <command>', 'shell command run per claimed task (task id, run id and db path in its environment, the task as JSON on stdin)')
+    .requiredOption(
+      '--worker <command>',
+      'shell command run per claimed task (task id, run id and db path in its environment, the task as JSON on stdin)',
+    )
     .option('--max-workers <n>', 'workers at once', positive, DEFAULT_MAX_WORKERS)
-    .option('--tick <ms>', 'period of housekeeping (leases, promotion, polling for new work); a slot is refilled as soon as its worker exits', positive, DEFAULT_TICK_MS)
+    .option(
+      '--tick <ms>',
+      'period of housekeeping (leases, promotion, polling for new work); a slot is refilled as soon as its worker exits',
+      positive,
+      DEFAULT_TICK_MS,
+    )
     .option('--claim-ttl <seconds>', 'lease of each claim, renewed while the worker runs', positive)
     .option('--failure-limit <n>', 'failures before the breaker blocks a task without max_retries', positive)
-    .option('--grace <ms>', 'after the first stop signal, how long workers may finish before their process groups are killed', positive, DEFAULT_GRACE_MS)
-    .option('--retry-backoff <seconds>', `wait before a failed task's next attempt, doubled per failure in a row up to ${DEFAULT_RETRY_BACKOFF.maxSeconds} s; 0 retries at once`, nonNegative, DEFAULT_RETRY_BACKOFF.baseSeconds)
-    .option('--default-assignee <worker>', 'give ready tasks without an assignee to this worker instead of skipping them')
+    .option(
+      '--grace <ms>',
+      'after the first stop signal, how long workers may finish before their process groups are killed',
+      positive,
+      DEFAULT_GRACE_MS,
+    )
+    .option(
+      '--retry-backoff <seconds>',
+      `wait before a failed task's next attempt, doubled per failure in a row up to ${DEFAULT_RETRY_BACKOFF.maxSeconds} s; 0 retries at once`,
+      nonNegative,
+      DEFAULT_RETRY_BACKOFF.baseSeconds,
+    )
+    .option(
+      '--default-assignee <worker>',
+      'give ready tasks without an assignee to this worker instead of skipping them',
+    )
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
     .action(async (f: GatewayFlags, command: Command) => {
       const { home, board, db } = requireBoard(command);

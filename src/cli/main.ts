@@ -13,7 +13,11 @@ const program = new Command('kanban')
   .addOption(new Option('--home <dir>', 'root folder (default: $KANBAN_HOME, $HERMES_KANBAN_HOME, ~/.kanban)'))
   .addOption(new Option('--board <slug>', 'board (default: $KANBAN_BOARD, the current board, "default")'))
   .addOption(new Option('--db <file>', 'one database file, overriding any board (default: $KANBAN_DB)'))
-  .addOption(new Option('--busy-timeout <ms>', 'how long to wait for another process holding the board\'s lock').argParser(positive))
+  .addOption(
+    new Option('--busy-timeout <ms>', "how long to wait for another process holding the board's lock").argParser(
+      positive,
+    ),
+  )
   .option('--json', 'print JSON instead of text')
   .option('--debug', 'print stack traces of errors');
 
@@ -38,7 +42,9 @@ function causeChain(error: unknown): string {
   const parts: string[] = [];
   for (let current: unknown = error, depth = 0; current !== undefined && depth < 10; depth++) {
     const code = current instanceof Error && 'code' in current ? ` [code ${String(current.code)}]` : '';
-    parts.push(`${depth ? 'caused by: ' : ''}${current instanceof Error ? (current.stack ?? current.message) : String(current)}${code}`);
+    parts.push(
+      `${depth ? 'caused by: ' : ''}${current instanceof Error ? (current.stack ?? current.message) : String(current)}${code}`,
+    );
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join('\n');
@@ -48,6 +54,9 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   const debug = program.opts<{ debug?: boolean }>().debug === true;
   if (debug) process.stderr.write(`${causeChain(error)}\n`);
   else if (isKanbanError(error)) process.stderr.write(`kanban: ${error.message} [${error.code}]\n`);
-  else process.stderr.write(`kanban: ${error instanceof Error ? error.message : String(error)} (run with --debug for details)\n`);
+  else
+    process.stderr.write(
+      `kanban: ${error instanceof Error ? error.message : String(error)} (run with --debug for details)\n`,
+    );
   process.exitCode = 1;
 });

@@ -20,11 +20,21 @@ const subscriberOptions = (command: Command) =>
 
 /** `subscribe`, `unsubscribe` and `subscriptions`: what the gateway's notifier tells whom. */
 export function registerNotifyCommands(program: Command): void {
-  subscriberOptions(program.command('subscribe <task>').description("tell a chat when the task completes, blocks, gives up, crashes or times out"))
+  subscriberOptions(
+    program
+      .command('subscribe <task>')
+      .description('tell a chat when the task completes, blocks, gives up, crashes or times out'),
+  )
     .option('--user <id>', 'the person who asked')
     .action((taskId: string, f: SubscriberFlags, command: Command) =>
       withBoard(command, async (kb) => {
-        const sub = await kb.subscribe({ taskId, platform: f.platform, chatId: f.chat, threadId: f.thread, userId: f.user });
+        const sub = await kb.subscribe({
+          taskId,
+          platform: f.platform,
+          chatId: f.chat,
+          threadId: f.thread,
+          userId: f.user,
+        });
         print(command, sub, subscriberLine);
       }),
     );
@@ -33,7 +43,11 @@ export function registerNotifyCommands(program: Command): void {
     (taskId: string, f: SubscriberFlags, command: Command) =>
       withBoard(command, async (kb) => {
         const removed = await kb.unsubscribe({ taskId, platform: f.platform, chatId: f.chat, threadId: f.thread });
-        print(command, { removed }, () => (removed ? `unsubscribed ${f.platform}/${f.chat} from ${taskId}` : `${f.platform}/${f.chat} was not subscribed to ${taskId}`));
+        print(command, { removed }, () =>
+          removed
+            ? `unsubscribed ${f.platform}/${f.chat} from ${taskId}`
+            : `${f.platform}/${f.chat} was not subscribed to ${taskId}`,
+        );
       }),
   );
 
@@ -41,6 +55,10 @@ export function registerNotifyCommands(program: Command): void {
     .command('subscriptions [task]')
     .description("the notifier's subscribers, of one task or of all")
     .action((taskId: string | undefined, _f, command: Command) =>
-      withBoard(command, async (kb) => print(command, await kb.listSubscriptions(taskId), (subs) => (subs.length ? subs.map(subscriberLine).join('\n') : 'no subscriptions'))),
+      withBoard(command, async (kb) =>
+        print(command, await kb.listSubscriptions(taskId), (subs) =>
+          subs.length ? subs.map(subscriberLine).join('\n') : 'no subscriptions',
+        ),
+      ),
     );
 }

@@ -18,8 +18,17 @@ export function registerServeCommand(program: Command): void {
     .action(async (f: ServeFlags, command: Command) => {
       const { home, db } = globals(command);
       const token = f.token ?? (process.env.KANBAN_TOKEN || undefined);
-      const server = await startServer({ ...(home && { home }), ...(db && { dbPath: db }), ...connectionOptions(command), port: f.port, host: f.host, ...(token && { token }) });
-      process.stderr.write(`kanban: the board is at ${server.url}${token ? '#token=<your token>' : ''}; Ctrl-C stops\n`);
+      const server = await startServer({
+        ...(home && { home }),
+        ...(db && { dbPath: db }),
+        ...connectionOptions(command),
+        port: f.port,
+        host: f.host,
+        ...(token && { token }),
+      });
+      process.stderr.write(
+        `kanban: the board is at ${server.url}${token ? '#token=<your token>' : ''}; Ctrl-C stops\n`,
+      );
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.close());
     });
 }

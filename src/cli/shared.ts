@@ -29,7 +29,10 @@ export function requireBoard(command: Command): GlobalOptions {
   const home = resolveHome(options.home);
   const slug = normalizeSlug(options.board);
   if (!boardExists(home, slug)) {
-    throw new KanbanError('BOARD_NOT_FOUND', `No board ${slug} under ${home}; \`kanban boards list\` shows the boards, \`kanban boards create ${slug}\` makes one`);
+    throw new KanbanError(
+      'BOARD_NOT_FOUND',
+      `No board ${slug} under ${home}; \`kanban boards list\` shows the boards, \`kanban boards create ${slug}\` makes one`,
+    );
   }
   return options;
 }
@@ -40,7 +43,12 @@ export function requireBoard(command: Command): GlobalOptions {
  */
 export async function withBoard<T>(command: Command, fn: (kb: Kanban) => Promise<T>): Promise<T> {
   const { home, board, db } = requireBoard(command);
-  const kb = await openKanban({ ...(home && { home }), ...(board !== undefined && { board }), ...(db && { dbPath: db }), ...connectionOptions(command) });
+  const kb = await openKanban({
+    ...(home && { home }),
+    ...(board !== undefined && { board }),
+    ...(db && { dbPath: db }),
+    ...connectionOptions(command),
+  });
   try {
     return await fn(kb);
   } finally {
@@ -55,7 +63,8 @@ export function print<T>(command: Command, value: T, render: (value: T) => strin
 
 export function integer(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number.`);
+  if (value.trim() === '' || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number.`);
   return n;
 }
 

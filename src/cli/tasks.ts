@@ -60,11 +60,21 @@ export function registerTaskCommands(program: Command): void {
     .option('--tenant <name>')
     .option('--all', 'include archived tasks')
     .option('--limit <n>', 'at most this many', integer)
-    .action((f: { status?: TaskStatus[]; assignee?: string; tenant?: string; all?: boolean; limit?: number }, command: Command) =>
-      withBoard(command, async (kb) => {
-        const tasks = await kb.listTasks({ status: f.status, assignee: f.assignee, tenant: f.tenant, includeArchived: f.all === true, limit: f.limit });
-        print(command, tasks, (list) => list.map(taskLine).join('\n') || '(no tasks)');
-      }),
+    .action(
+      (
+        f: { status?: TaskStatus[]; assignee?: string; tenant?: string; all?: boolean; limit?: number },
+        command: Command,
+      ) =>
+        withBoard(command, async (kb) => {
+          const tasks = await kb.listTasks({
+            status: f.status,
+            assignee: f.assignee,
+            tenant: f.tenant,
+            includeArchived: f.all === true,
+            limit: f.limit,
+          });
+          print(command, tasks, (list) => list.map(taskLine).join('\n') || '(no tasks)');
+        }),
     );
 
   program
@@ -73,14 +83,20 @@ export function registerTaskCommands(program: Command): void {
     .action((id: string, _f, command: Command) =>
       withBoard(command, async (kb) => {
         const task = await kb.getTask(id);
-        const [comments, runs, events] = [await kb.listComments(id), await kb.listRuns(id), await kb.listEvents({ taskId: id })];
+        const [comments, runs, events] = [
+          await kb.listComments(id),
+          await kb.listRuns(id),
+          await kb.listEvents({ taskId: id }),
+        ];
         print(command, { task, comments, runs, events }, (s) =>
           [
             taskDetail(s.task),
             'comments:',
             ...s.comments.map((c) => `  ${printable(c.author)}: ${printable(c.body)}`),
             'runs:',
-            ...s.runs.map((r) => `  #${r.id} ${r.status} ${r.outcome ?? ''} ${printable(r.error ?? r.summary ?? '')}`.trimEnd()),
+            ...s.runs.map((r) =>
+              `  #${r.id} ${r.status} ${r.outcome ?? ''} ${printable(r.error ?? r.summary ?? '')}`.trimEnd(),
+            ),
             'events:',
             ...s.events.map((e) => `  ${eventLine(e)}`),
           ].join('\n'),
@@ -98,7 +114,11 @@ export function registerTaskCommands(program: Command): void {
       .action((parent: string, child: string, _f, command: Command) =>
         withBoard(command, async (kb) => {
           await (unlink ? kb.unlinkTasks(parent, child) : kb.linkTasks(parent, child));
-          print(command, { parent, child, linked: !unlink }, () => `${unlink ? 'unlinked' : 'linked'} ${parent} → ${child}`);
+          print(
+            command,
+            { parent, child, linked: !unlink },
+            () => `${unlink ? 'unlinked' : 'linked'} ${parent} → ${child}`,
+          );
         }),
       );
   }
@@ -111,7 +131,9 @@ export function registerTaskCommands(program: Command): void {
     .action((id: string | undefined, f: { assignee?: string; ttl?: number }, command: Command) =>
       withBoard(command, async (kb) => {
         if (id) await kb.getTask(id); // a missing task is NOT_FOUND, not "nothing to claim"
-        const claim = id ? await kb.claimTask(id, { ttlSeconds: f.ttl }) : await kb.claimNextTask({ assignee: f.assignee, ttlSeconds: f.ttl });
+        const claim = id
+          ? await kb.claimTask(id, { ttlSeconds: f.ttl })
+          : await kb.claimNextTask({ assignee: f.assignee, ttlSeconds: f.ttl });
         print(command, claim ?? null, (c) => (c ? `claimed ${taskLine(c.task)} run=${c.runId}` : 'nothing to claim'));
       }),
     );
@@ -119,7 +141,9 @@ export function registerTaskCommands(program: Command): void {
   const runOption = (c: Command) => c.option('--run <id>', 'the run id this worker holds (fencing)', integer);
   runOption(program.command('heartbeat <id>').option('--ttl <seconds>', 'lease length', integer)).action(
     (id: string, f: { run?: number; ttl?: number }, command: Command) =>
-      withBoard(command, async (kb) => print(command, await kb.heartbeat(id, { runId: f.run, ttlSeconds: f.ttl }), taskLine)),
+      withBoard(command, async (kb) =>
+        print(command, await kb.heartbeat(id, { runId: f.run, ttlSeconds: f.ttl }), taskLine),
+      ),
   );
   runOption(
     program
@@ -128,25 +152,47 @@ export function registerTaskCommands(program: Command): void {
       .option('--summary <text>')
       .option('--claim-next', 'in the same commit, claim the next ready task (of --assignee, when given)')
       .option('--assignee <profile>', 'with --claim-next: the next task of this worker'),
-  ).action((id: string, f: { run?: number; result?: string; summary?: string; claimNext?: boolean; assignee?: string }, command: Command) =>
-    withBoard(command, async (kb) => {
-      const completion = { runId: f.run, result: f.result, summary: f.summary };
-      if (!f.claimNext) return print(command, await kb.completeTask(id, completion), taskLine);
-      const both = await kb.completeAndClaimNext(id, { ...completion, claimNext: { assignee: f.assignee } });
-      print(command, both, (r) => `${taskLine(r.completed)}\n${r.next ? `claimed ${taskLine(r.next.task)} run=${r.next.runId}` : 'nothing to claim'}`);
-    }),
+  ).action(
+    (
+      id: string,
+      f: { run?: number; result?: string; summary?: string; claimNext?: boolean; assignee?: string },
+      command: Command,
+    ) =>
+      withBoard(command, async (kb) => {
+        const completion = { runId: f.run, result: f.result, summary: f.summary };
+        if (!f.claimNext) return print(command, await kb.completeTask(id, completion), taskLine);
+        const both = await kb.completeAndClaimNext(id, { ...completion, claimNext: { assignee: f.assignee } });
+        print(
+          command,
+          both,
+          (r) =>
+            `${taskLine(r.completed)}\n${r.next ? `claimed ${taskLine(r.next.task)} run=${r.next.runId}` : 'nothing to claim'}`,
+        );
+      }),
   );
   runOption(
     program
       .command('block <id>')
       .requiredOption('--reason <text>')
-      .option('--kind <kind>', `why: ${BLOCK_KINDS.join(', ')} (dependency waits in todo; the same kind twice goes to triage)`, oneOf(BLOCK_KINDS)),
+      .option(
+        '--kind <kind>',
+        `why: ${BLOCK_KINDS.join(', ')} (dependency waits in todo; the same kind twice goes to triage)`,
+        oneOf(BLOCK_KINDS),
+      ),
   ).action((id: string, f: { run?: number; reason: string; kind?: BlockKind }, command: Command) =>
-    withBoard(command, async (kb) => print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason, kind: f.kind }), taskLine)),
+    withBoard(command, async (kb) =>
+      print(command, await kb.blockTask(id, { runId: f.run, reason: f.reason, kind: f.kind }), taskLine),
+    ),
   );
-  runOption(program.command('schedule <id>').description('park a task until `kanban unblock` (the reason says until when)').option('--reason <text>')).action(
-    (id: string, f: { run?: number; reason?: string }, command: Command) =>
-      withBoard(command, async (kb) => print(command, await kb.scheduleTask(id, { runId: f.run, reason: f.reason }), taskLine)),
+  runOption(
+    program
+      .command('schedule <id>')
+      .description('park a task until `kanban unblock` (the reason says until when)')
+      .option('--reason <text>'),
+  ).action((id: string, f: { run?: number; reason?: string }, command: Command) =>
+    withBoard(command, async (kb) =>
+      print(command, await kb.scheduleTask(id, { runId: f.run, reason: f.reason }), taskLine),
+    ),
   );
   runOption(
     program
@@ -155,25 +201,37 @@ export function registerTaskCommands(program: Command): void {
       .requiredOption('--error <text>')
       .option('--outcome <kind>', 'crashed, timed_out or spawn_failed', oneOf(FAILURE_OUTCOMES), 'crashed' as const)
       .option('--limit <n>', 'failures before giving up, unless the task sets max_retries', integer),
-  ).action((id: string, f: { run?: number; error: string; outcome: FailureOutcome; limit?: number }, command: Command) =>
-    withBoard(command, async (kb) => {
-      const result = await kb.recordFailure(id, { runId: f.run, error: f.error, outcome: f.outcome, limit: f.limit });
-      print(command, result, (r) => `${taskLine(r.task)}\n${r.gaveUp ? `gave up after ${r.failures} failures` : `failure ${r.failures} of ${r.limit}`}`);
-    }),
+  ).action(
+    (id: string, f: { run?: number; error: string; outcome: FailureOutcome; limit?: number }, command: Command) =>
+      withBoard(command, async (kb) => {
+        const result = await kb.recordFailure(id, { runId: f.run, error: f.error, outcome: f.outcome, limit: f.limit });
+        print(
+          command,
+          result,
+          (r) =>
+            `${taskLine(r.task)}\n${r.gaveUp ? `gave up after ${r.failures} failures` : `failure ${r.failures} of ${r.limit}`}`,
+        );
+      }),
   );
   for (const [name, move] of [
     ['unblock', 'unblockTask'],
     ['archive', 'archiveTask'],
     ['reclaim', 'reclaimTask'],
   ] as const) {
-    program.command(`${name} <id>`).action((id: string, _f, command: Command) => withBoard(command, async (kb) => print(command, await kb[move](id), taskLine)));
+    program
+      .command(`${name} <id>`)
+      .action((id: string, _f, command: Command) =>
+        withBoard(command, async (kb) => print(command, await kb[move](id), taskLine)),
+      );
   }
 
   program
     .command('comment <id> <body>')
     .option('--author <name>', 'who says it', process.env.USER ?? 'cli')
     .action((id: string, body: string, f: { author: string }, command: Command) =>
-      withBoard(command, async (kb) => print(command, await kb.addComment(id, { author: f.author, body }), (c) => `comment #${c.id} on ${c.taskId}`)),
+      withBoard(command, async (kb) =>
+        print(command, await kb.addComment(id, { author: f.author, body }), (c) => `comment #${c.id} on ${c.taskId}`),
+      ),
     );
 
   program
@@ -184,27 +242,43 @@ export function registerTaskCommands(program: Command): void {
     .option('--limit <n>', 'at most this many', integer)
     .option('--follow', 'keep printing new events (one JSON line each with --json)')
     .option('--interval <ms>', 'poll interval with --follow', positive, 500)
-    .action((f: { task?: string; after?: number; limit?: number; follow?: boolean; interval: number }, command: Command) =>
-      withBoard(command, async (kb) => {
-        const json = globals(command).json === true;
-        if (!f.follow) return print(command, await kb.listEvents({ taskId: f.task, afterId: f.after, limit: f.limit }), (list) => list.map(eventLine).join('\n'));
-        const stop = new AbortController();
-        process.once('SIGINT', () => stop.abort());
-        for (let after = f.after ?? 0; !stop.signal.aborted; ) {
-          for (const event of await kb.listEvents({ taskId: f.task, afterId: after })) {
-            process.stdout.write(`${json ? JSON.stringify(event) : eventLine(event)}\n`);
-            after = event.id;
+    .action(
+      (f: { task?: string; after?: number; limit?: number; follow?: boolean; interval: number }, command: Command) =>
+        withBoard(command, async (kb) => {
+          const json = globals(command).json === true;
+          if (!f.follow)
+            return print(command, await kb.listEvents({ taskId: f.task, afterId: f.after, limit: f.limit }), (list) =>
+              list.map(eventLine).join('\n'),
+            );
+          const stop = new AbortController();
+          process.once('SIGINT', () => stop.abort());
+          for (let after = f.after ?? 0; !stop.signal.aborted; ) {
+            for (const event of await kb.listEvents({ taskId: f.task, afterId: after })) {
+              process.stdout.write(`${json ? JSON.stringify(event) : eventLine(event)}\n`);
+              after = event.id;
+            }
+            await sleep(f.interval, undefined, { signal: stop.signal }).catch(() => undefined);
           }
-          await sleep(f.interval, undefined, { signal: stop.signal }).catch(() => undefined);
-        }
-      }),
+        }),
     );
 
-  program.command('stats').action((_f, command: Command) => withBoard(command, async (kb) => print(command, await kb.stats(), statsText)));
+  program
+    .command('stats')
+    .action((_f, command: Command) => withBoard(command, async (kb) => print(command, await kb.stats(), statsText)));
 
   program
     .command('board')
     .description('the board drawn as columns, one per status')
-    .option('--width <n>', `width of the whole board in terminal columns (default: the terminal's, else ${DEFAULT_BOARD_WIDTH})`, positive)
-    .action((f: { width?: number }, command: Command) => withBoard(command, async (kb) => print(command, await kb.listTasks(), (t) => boardColumns(t, f.width ?? process.stdout.columns ?? DEFAULT_BOARD_WIDTH))));
+    .option(
+      '--width <n>',
+      `width of the whole board in terminal columns (default: the terminal's, else ${DEFAULT_BOARD_WIDTH})`,
+      positive,
+    )
+    .action((f: { width?: number }, command: Command) =>
+      withBoard(command, async (kb) =>
+        print(command, await kb.listTasks(), (t) =>
+          boardColumns(t, f.width ?? process.stdout.columns ?? DEFAULT_BOARD_WIDTH),
+        ),
+      ),
+    );
 }

@@ -74,7 +74,9 @@ export function adoptExistingFile(conn: Connection, now: number): AdoptionReport
       const legacy = RENAMED_COLUMNS.find((r) => r.table === config.name && r.to === column.name);
       if (legacy && columns.has(legacy.from)) {
         // The Python program's own upgrade keeps the old column and copies its values across.
-        conn.exec(`UPDATE ${quote(config.name)} SET ${quote(legacy.to)} = COALESCE(${quote(legacy.from)}, ${quote(legacy.to)})`);
+        conn.exec(
+          `UPDATE ${quote(config.name)} SET ${quote(legacy.to)} = COALESCE(${quote(legacy.from)}, ${quote(legacy.to)})`,
+        );
         copiedColumns.push(`${config.name}.${legacy.from} → ${legacy.to}`);
       }
     }

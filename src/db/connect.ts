@@ -63,7 +63,11 @@ export async function retryBusy<T>(fn: () => T, timeoutMs: number, path: string)
  * SQLITE_BUSY: it is retried until the busy timeout. The mode is stored in the file, so later opens
  * find it set and only read it.
  */
-export async function ensureJournalMode(conn: Connection, path: string, options: ConnectionOptions = {}): Promise<string> {
+export async function ensureJournalMode(
+  conn: Connection,
+  path: string,
+  options: ConnectionOptions = {},
+): Promise<string> {
   const current = await retryBusy(() => pragmaText(conn, 'journal_mode'), busyTimeout(options), path);
   if (options.wal === false || current === 'wal' || current === 'memory') return current;
   // A file system without shared memory answers with the mode it kept (the rollback journal).

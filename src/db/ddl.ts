@@ -4,10 +4,24 @@
  * A test checks that a file adopted this way ends with the same columns and indexes as a fresh one.
  */
 import { is, SQL } from 'drizzle-orm';
-import { getTableConfig, SQLiteBaseInteger, SQLiteColumn, SQLiteSyncDialect, type SQLiteTable } from 'drizzle-orm/sqlite-core';
+import {
+  getTableConfig,
+  SQLiteBaseInteger,
+  type SQLiteColumn,
+  SQLiteSyncDialect,
+  type SQLiteTable,
+} from 'drizzle-orm/sqlite-core';
 import { kanbanNotifySubs, taskAttachments, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
 
-export const KANBAN_TABLES: readonly SQLiteTable[] = [tasks, taskLinks, taskComments, taskEvents, taskRuns, kanbanNotifySubs, taskAttachments];
+export const KANBAN_TABLES: readonly SQLiteTable[] = [
+  tasks,
+  taskLinks,
+  taskComments,
+  taskEvents,
+  taskRuns,
+  kanbanNotifySubs,
+  taskAttachments,
+];
 
 export const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 

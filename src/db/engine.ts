@@ -6,7 +6,11 @@
  * connection run inside whatever transaction the connection is in.
  */
 import type Database from 'libsql';
-import { createTableRelationsHelpers, extractTablesRelationalConfig, type ExtractTablesWithRelations } from 'drizzle-orm';
+import {
+  createTableRelationsHelpers,
+  extractTablesRelationalConfig,
+  type ExtractTablesWithRelations,
+} from 'drizzle-orm';
 import { BetterSQLiteSession } from 'drizzle-orm/better-sqlite3/session';
 import { BaseSQLiteDatabase, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import * as schema from './schema';
@@ -36,7 +40,12 @@ export interface Engine {
 const dialect = new SQLiteSyncDialect();
 
 export function createEngine(conn: Connection, path: string): Engine {
-  const db: SyncDb = new BaseSQLiteDatabase('sync', dialect, new BetterSQLiteSession(conn, dialect, undefined), undefined);
+  const db: SyncDb = new BaseSQLiteDatabase(
+    'sync',
+    dialect,
+    new BetterSQLiteSession(conn, dialect, undefined),
+    undefined,
+  );
   const begin = conn.prepare('BEGIN IMMEDIATE');
   const commit = conn.prepare('COMMIT');
   let withSchema: SchemaDb | undefined;
@@ -66,7 +75,10 @@ export function createEngine(conn: Connection, path: string): Engine {
 
 /** What drizzle's own driver factories do, for a connection they cannot take (they load better-sqlite3). */
 function relationalDb(conn: Connection): SchemaDb {
-  const tables = extractTablesRelationalConfig<ExtractTablesWithRelations<typeof schema>>(schema, createTableRelationsHelpers);
+  const tables = extractTablesRelationalConfig<ExtractTablesWithRelations<typeof schema>>(
+    schema,
+    createTableRelationsHelpers,
+  );
   const relational = { fullSchema: schema, schema: tables.tables, tableNamesMap: tables.tableNamesMap };
   return new BaseSQLiteDatabase('sync', dialect, new BetterSQLiteSession(conn, dialect, relational), relational);
 }

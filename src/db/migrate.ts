@@ -54,7 +54,11 @@ export async function ensureMigrated(target: string, options: EnsureMigratedOpti
 }
 
 /** `ensureMigrated` on an engine the caller already holds (`openKanban`). */
-export async function migrateOnce(entry: FileEntry, engine: Engine, options: EnsureMigratedOptions): Promise<MigrationReport> {
+export async function migrateOnce(
+  entry: FileEntry,
+  engine: Engine,
+  options: EnsureMigratedOptions,
+): Promise<MigrationReport> {
   const known = reports.get(entry);
   if (known) return known;
   return entry.lock.runExclusive(async () => {
@@ -87,7 +91,9 @@ function migrateLocked(conn: Connection, path: string, now: number): Outcome {
   const ledger = readLedger(conn, path);
   const todo = pending(ledger);
   if (todo.length === 0) return { applied: [], adopted: false };
-  conn.exec(`CREATE TABLE IF NOT EXISTS ${quote(LEDGER_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+  conn.exec(
+    `CREATE TABLE IF NOT EXISTS ${quote(LEDGER_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+  );
   const applied = todo.map((m) => m.tag);
   if (ledger.length === 0 && holdsKanbanTables(conn)) {
     // The schema is derived from the Drizzle tables, which are what every migration adds up to.
@@ -141,7 +147,8 @@ function record(conn: Connection, migrations: readonly KnownMigration[]): void {
 
 /** The ledger, checked against the migrations this code knows. */
 function readLedger(conn: Connection, path: string): LedgerRow[] {
-  if (rawRows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEDGER_TABLE).length === 0) return [];
+  if (rawRows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEDGER_TABLE).length === 0)
+    return [];
   const rows = rawRows(conn, `SELECT hash, created_at FROM ${quote(LEDGER_TABLE)} ORDER BY created_at`);
   const ledger = rows.map(([hash, createdAt]) => ({ hash: String(hash), createdAt: Number(createdAt) }));
   checkLedger(ledger, path);

@@ -28,7 +28,17 @@ function parseJsonOrNull<T>(value: string | null): T | null {
 }
 
 /** The newest original's statuses, in its dashboard's column order (archived last, off the board). */
-export const TASK_STATUSES = ['triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived'] as const;
+export const TASK_STATUSES = [
+  'triage',
+  'todo',
+  'scheduled',
+  'ready',
+  'running',
+  'blocked',
+  'review',
+  'done',
+  'archived',
+] as const;
 export const RUN_OUTCOMES = [
   'completed',
   'blocked',
@@ -46,7 +56,22 @@ export const RUN_OUTCOMES = [
  * original writes them (its synthesised completions say `completed`). `failed` and `released` are what kanban-db 0.1 wrote for `spawn_failed`
  * and `reclaimed`; files keep them.
  */
-export const RUN_STATUSES = ['running', 'done', 'completed', 'blocked', 'scheduled', 'crashed', 'timed_out', 'spawn_failed', 'gave_up', 'reclaimed', 'rate_limited', 'stale', 'failed', 'released'] as const;
+export const RUN_STATUSES = [
+  'running',
+  'done',
+  'completed',
+  'blocked',
+  'scheduled',
+  'crashed',
+  'timed_out',
+  'spawn_failed',
+  'gave_up',
+  'reclaimed',
+  'rate_limited',
+  'stale',
+  'failed',
+  'released',
+] as const;
 /** Why a task is blocked (the newest original's `block_kind`); NULL is an untyped block. */
 export const BLOCK_KINDS = ['dependency', 'needs_input', 'capability', 'transient'] as const;
 export const WORKSPACE_KINDS = ['scratch', 'worktree', 'dir'] as const;
@@ -198,10 +223,7 @@ export const kanbanNotifySubs = sqliteTable(
     lastEventId: integer('last_event_id').notNull().default(0),
     notifierProfile: text('notifier_profile'),
   },
-  (t) => [
-    primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }),
-    index('idx_notify_task').on(t.taskId),
-  ],
+  (t) => [primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }), index('idx_notify_task').on(t.taskId)],
 );
 
 /** Files attached to a task by the newest original; the blobs live outside the database. */

@@ -25,11 +25,17 @@ export function locateDatabaseFile(path: string): DatabaseFile {
   const folder = dirname(path);
   const folderStat = statSync(folder, { throwIfNoEntry: false });
   if (!folderStat?.isDirectory()) {
-    throw new KanbanError('FOLDER_MISSING', `The folder ${folder} does not exist; create it first (the database file is created on first use)`);
+    throw new KanbanError(
+      'FOLDER_MISSING',
+      `The folder ${folder} does not exist; create it first (the database file is created on first use)`,
+    );
   }
   const fileStat = statSync(path, { throwIfNoEntry: false });
   if (fileStat?.isDirectory()) {
-    throw new KanbanError('NOT_A_FILE', `${path} is a directory, not a database file; name a file inside it, such as ${join(path, 'kanban.db')}`);
+    throw new KanbanError(
+      'NOT_A_FILE',
+      `${path} is a directory, not a database file; name a file inside it, such as ${join(path, 'kanban.db')}`,
+    );
   }
   const key = fileStat ? realpathSync(path) : join(realpathSync(folder), basename(path));
   return { key };

@@ -26,14 +26,28 @@ export interface DemoSummary {
  * worker always fails and a subscriber, runs the gateway until the board settles, and returns what
  * happened. Each run adds its own tasks, so running it again on the same home works.
  */
-export async function runDemo(options: { home?: string; out?: (line: string) => void; timeoutMs?: number } = {}): Promise<DemoSummary> {
+export async function runDemo(
+  options: { home?: string; out?: (line: string) => void; timeoutMs?: number } = {},
+): Promise<DemoSummary> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const home = resolveHome(options.home);
   const kb = await openKanban({ home, board: DEMO_BOARD });
-  out(`board ${DEMO_BOARD} at ${kb.path} (${kb.migration.applied.length ? `migrated: ${kb.migration.applied.join(', ')}` : 'schema current'})`);
+  out(
+    `board ${DEMO_BOARD} at ${kb.path} (${kb.migration.applied.length ? `migrated: ${kb.migration.applied.join(', ')}` : 'schema current'})`,
+  );
   const design = await kb.createTask({ title: 'Design the feature', assignee: 'builder', priority: 3 });
-  const build = await kb.createTask({ title: 'Build the feature', assignee: 'builder', priority: 2, parents: [design.id] });
-  const test = await kb.createTask({ title: 'Test the feature', assignee: 'builder', priority: 1, parents: [build.id] });
+  const build = await kb.createTask({
+    title: 'Build the feature',
+    assignee: 'builder',
+    priority: 2,
+    parents: [design.id],
+  });
+  const test = await kb.createTask({
+    title: 'Test the feature',
+    assignee: 'builder',
+    priority: 1,
+    parents: [build.id],
+  });
   const docs = await kb.createTask({ title: 'Write the docs', assignee: 'writer' });
   const flaky = await kb.createTask({ title: 'Call the flaky model', assignee: 'flaky' });
   const ids = [design, build, test, docs, flaky].map((t) => t.id);
@@ -62,7 +76,8 @@ export async function runDemo(options: { home?: string; out?: (line: string) => 
     await sleep(100);
     const tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
     const undelivered = await Promise.all((await kb.listSubscriptions()).map((sub) => kb.unseenEvents(sub)));
-    settled = tasks.every((t) => SETTLED.has(t.status)) && gateway.running() === 0 && undelivered.every((e) => e.length === 0);
+    settled =
+      tasks.every((t) => SETTLED.has(t.status)) && gateway.running() === 0 && undelivered.every((e) => e.length === 0);
   }
   await gateway.stop();
   const tasks = await Promise.all(ids.map((id) => kb.getTask(id)));
@@ -71,10 +86,15 @@ export async function runDemo(options: { home?: string; out?: (line: string) => 
   out(boardColumns(tasks));
   out('');
   for (const t of tasks) {
-    out(`${t.id} ${t.status.padEnd(7)} ${t.title}${t.status === 'blocked' ? ` — breaker: ${t.consecutiveFailures} failures, last: ${t.lastFailureError ?? ''}` : ''}`);
+    out(
+      `${t.id} ${t.status.padEnd(7)} ${t.title}${t.status === 'blocked' ? ` — breaker: ${t.consecutiveFailures} failures, last: ${t.lastFailureError ?? ''}` : ''}`,
+    );
   }
   const count = (status: Task['status']) => tasks.filter((t) => t.status === status).length;
-  out(`summary: ${count('done')} done, ${count('blocked')} blocked, ${delivered} notifications delivered (also in ${notificationsFile})`);
-  if (!settled) out(`the board did not settle within ${(options.timeoutMs ?? DEMO_TIMEOUT_MS) / 1000} s; the gateway was stopped`);
+  out(
+    `summary: ${count('done')} done, ${count('blocked')} blocked, ${delivered} notifications delivered (also in ${notificationsFile})`,
+  );
+  if (!settled)
+    out(`the board did not settle within ${(options.timeoutMs ?? DEMO_TIMEOUT_MS) / 1000} s; the gateway was stopped`);
   return { tasks, delivered, notificationsFile, settled };
 }

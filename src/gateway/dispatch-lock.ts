@@ -23,13 +23,31 @@ export function dispatchLockPath(dbPath: string): string {
 /** Tries once, without waiting, to take the board's dispatch lock. */
 export function tryDispatchLock(dbPath: string): Promise<DispatchLock> {
   return new Promise((resolve) => {
-    const child = spawn('flock', ['--nonblock', '--conflict-exit-code', String(CONTENDED), dispatchLockPath(dbPath), 'sh', '-c', 'echo held; exec cat >/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'flock',
+      [
+        '--nonblock',
+        '--conflict-exit-code',
+        String(CONTENDED),
+        dispatchLockPath(dbPath),
+        'sh',
+        '-c',
+        'echo held; exec cat >/dev/null',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => resolve({ state: 'unavailable', reason: error.message }));
-    child.on('exit', (code) => resolve(code === CONTENDED ? { state: 'contended' } : { state: 'unavailable', reason: stderr.trim() || `flock exited ${code}` }));
+    child.on('exit', (code) =>
+      resolve(
+        code === CONTENDED
+          ? { state: 'contended' }
+          : { state: 'unavailable', reason: stderr.trim() || `flock exited ${code}` },
+      ),
+    );
     child.stdout.once('data', () => {
       child.removeAllListeners('exit');
       resolve({ state: 'held', release: () => child.stdin.end() });

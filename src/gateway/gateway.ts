@@ -11,7 +11,10 @@ import { tryDispatchLock, type DispatchLock } from './dispatch-lock';
 import { startWorker, type RunningWorker, type WorkerOutcome } from './worker';
 
 /** Where the notifier delivers events; a rejected promise leaves the cursor where it was, to retry. */
-export type NotificationSink = (event: TaskEvent, subscriber: { platform: string; chatId: string; threadId: string }) => Promise<void>;
+export type NotificationSink = (
+  event: TaskEvent,
+  subscriber: { platform: string; chatId: string; threadId: string },
+) => Promise<void>;
 
 export interface GatewayOptions {
   readonly home?: string;
@@ -71,10 +74,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
   };
   const open = (board?: string): Promise<Kanban> => {
-    const target: OpenKanbanOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: board ?? DEFAULT_BOARD };
+    const target: OpenKanbanOptions = options.dbPath
+      ? { dbPath: options.dbPath }
+      : { home, board: board ?? DEFAULT_BOARD };
     return openKanban({ ...target, ...connection });
   };
-  const discover = () => (options.dbPath || options.boards ? [] : listBoards(home, { includeArchived: false }).map((b) => b.slug));
+  const discover = () =>
+    options.dbPath || options.boards ? [] : listBoards(home, { includeArchived: false }).map((b) => b.slug);
   const slugs = options.dbPath ? [undefined] : (options.boards ?? discover());
   const openAll = () => Promise.all((slugs.length ? slugs : [DEFAULT_BOARD]).map(open));
   const [dispatchBoards, notifyBoards] = await Promise.all([openAll(), openAll()]);
@@ -93,7 +99,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function loop(name: string, boards: Kanban[], tick: (kb: Kanban) => Promise<void>): Promise<void> {
     while (!stopping.signal.aborted) {
-      for (const kb of boards) await tick(kb).catch((error: unknown) => log(`${name}: tick on ${kb.board ?? kb.path} failed: ${message(error)}`));
+      for (const kb of boards)
+        await tick(kb).catch((error: unknown) =>
+          log(`${name}: tick on ${kb.board ?? kb.path} failed: ${message(error)}`),
+        );
       await sleep(options.tickMs ?? DEFAULT_TICK_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   }
@@ -125,8 +134,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       running.set(current.task.id, { kb, claim: current, worker, renewedAt: Date.now() });
       if (killing) worker.signal('SIGKILL');
       const outcome = await worker.outcome;
-      claim = await persist(`recording the end of ${current.task.id}`, () => settle(kb, current, outcome, mayDispatch(kb)))
-        .catch((error: unknown) => void log(`gateway: recording the end of ${current.task.id} failed: ${message(error)}`))
+      claim = await persist(`recording the end of ${current.task.id}`, () =>
+        settle(kb, current, outcome, mayDispatch(kb)),
+      )
+        .catch(
+          (error: unknown) => void log(`gateway: recording the end of ${current.task.id} failed: ${message(error)}`),
+        )
         .finally(() => running.delete(current.task.id));
     }
   }
@@ -149,8 +162,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log(`gateway: ${where} stopped and handed back`);
       return undefined;
     }
-    const failure = await kb.recordFailure(task.id, { runId, error: outcome.error, outcome: outcome.kind, limit: options.failureLimit });
-    const breaker = failure.gaveUp ? `gave up after ${failure.failures} failures` : `failure ${failure.failures} of ${failure.limit}`;
+    const failure = await kb.recordFailure(task.id, {
+      runId,
+      error: outcome.error,
+      outcome: outcome.kind,
+      limit: options.failureLimit,
+    });
+    const breaker = failure.gaveUp
+      ? `gave up after ${failure.failures} failures`
+      : `failure ${failure.failures} of ${failure.limit}`;
     log(`gateway: ${where} ${outcome.kind}, ${breaker}: ${firstLine(outcome.error)}`);
     return refill ? kb.claimNextTask(claimNext) : undefined;
   }
@@ -167,9 +187,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const now = await tryDispatchLock(kb.path);
     locks.set(kb, now);
     const name = kb.board ?? kb.path;
-    if (now.state === 'contended' && !before) log(`gateway: another dispatcher holds ${name}'s dispatch lock (${kb.path}.dispatch.lock); not dispatching it until that lock is free`);
+    if (now.state === 'contended' && !before)
+      log(
+        `gateway: another dispatcher holds ${name}'s dispatch lock (${kb.path}.dispatch.lock); not dispatching it until that lock is free`,
+      );
     if (now.state === 'held' && before) log(`gateway: ${name}'s dispatch lock is free again; dispatching it`);
-    if (now.state === 'unavailable') log(`gateway: cannot use ${name}'s dispatch lock (${now.reason}); dispatching without it`);
+    if (now.state === 'unavailable')
+      log(`gateway: cannot use ${name}'s dispatch lock (${now.reason}); dispatching without it`);
     return now.state !== 'contended';
   }
 
@@ -197,10 +221,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Says when the number of ready tasks the gateway will not run, for want of an assignee, changes. */
   async function reportUnassigned(kb: Kanban): Promise<void> {
-    const count = kb.db.select({ n: sqlCount() }).from(tasks).where(and(eq(tasks.status, 'ready'), isNull(tasks.assignee))).get()?.n ?? 0;
+    const count =
+      kb.db
+        .select({ n: sqlCount() })
+        .from(tasks)
+        .where(and(eq(tasks.status, 'ready'), isNull(tasks.assignee)))
+        .get()?.n ?? 0;
     if (count === (unassigned.get(kb) ?? 0)) return;
     unassigned.set(kb, count);
-    log(`gateway: ${count} ready task${count === 1 ? '' : 's'} on ${kb.board ?? kb.path} ha${count === 1 ? 's' : 've'} no assignee and will not run (\`kanban assign\` one)`);
+    log(
+      `gateway: ${count} ready task${count === 1 ? '' : 's'} on ${kb.board ?? kb.path} ha${count === 1 ? 's' : 've'} no assignee and will not run (\`kanban assign\` one)`,
+    );
   }
 
   /** Boards created after the start are worked too, when the gateway works every board. */
@@ -221,7 +252,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (const sub of await kb.listSubscriptions()) {
       const claimed = await kb.claimUnseenEvents(sub);
       try {
-        for (const event of claimed?.events ?? []) if (!SILENT_KINDS.includes(event.kind)) await options.sink(event, sub);
+        for (const event of claimed?.events ?? [])
+          if (!SILENT_KINDS.includes(event.kind)) await options.sink(event, sub);
       } catch (error) {
         if (claimed) await kb.rewindCursor(sub, claimed);
         throw error;
@@ -256,7 +288,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else {
         stopping.abort();
         if (running.size > 0) {
-          log(`gateway: stopping; waiting up to ${seconds(options.graceMs ?? DEFAULT_GRACE_MS)} for ${[...running.keys()].join(', ')} (signal again to stop them now)`);
+          log(
+            `gateway: stopping; waiting up to ${seconds(options.graceMs ?? DEFAULT_GRACE_MS)} for ${[...running.keys()].join(', ')} (signal again to stop them now)`,
+          );
         }
         const grace = setTimeout(killAll, options.graceMs ?? DEFAULT_GRACE_MS);
         void done.finally(() => clearTimeout(grace));

@@ -51,14 +51,24 @@ export function startWorker(command: string, task: Task, runId: number, dbPath: 
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', WRAPPER, 'kanban-worker', command], {
-      env: { ...process.env, KANBAN_TASK_ID: task.id, KANBAN_RUN_ID: String(runId), KANBAN_DB: dbPath, KANBAN_TASK_TITLE: title, KANBAN_ASSIGNEE: task.assignee ?? '' },
+      env: {
+        ...process.env,
+        KANBAN_TASK_ID: task.id,
+        KANBAN_RUN_ID: String(runId),
+        KANBAN_DB: dbPath,
+        KANBAN_TASK_TITLE: title,
+        KANBAN_ASSIGNEE: task.assignee ?? '',
+      },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
   } catch (error) {
     // Some failures (E2BIG, EACCES on the shell) throw here instead of emitting 'error'.
     const text = error instanceof Error ? error.message : String(error);
-    return { outcome: Promise.resolve({ kind: 'spawn_failed', output: '', error: text, ms: ms() }), signal: () => undefined };
+    return {
+      outcome: Promise.resolve({ kind: 'spawn_failed', output: '', error: text, ms: ms() }),
+      signal: () => undefined,
+    };
   }
   const { pid } = child;
   let stoppedBy: NodeJS.Signals | undefined;
@@ -97,10 +107,23 @@ export function startWorker(command: string, task: Task, runId: number, dbPath: 
     child.on('close', (code, killedBy) => {
       cancel();
       const output = stdout.text();
-      if (timedOut) resolve({ kind: 'timed_out', output, error: `worker ran past ${task.maxRuntimeSeconds}s and was stopped`, ms: ms() });
+      if (timedOut)
+        resolve({
+          kind: 'timed_out',
+          output,
+          error: `worker ran past ${task.maxRuntimeSeconds}s and was stopped`,
+          ms: ms(),
+        });
       else if (code === 0) resolve({ kind: 'completed', output: output.trim(), error: stderr.text(), ms: ms() });
-      else if (stoppedBy) resolve({ kind: 'stopped', output, error: `stopped by the gateway (${stoppedBy})`, ms: ms() });
-      else resolve({ kind: 'crashed', output, error: stderr.text().trim() || `worker exited with ${code ?? killedBy}`, ms: ms() });
+      else if (stoppedBy)
+        resolve({ kind: 'stopped', output, error: `stopped by the gateway (${stoppedBy})`, ms: ms() });
+      else
+        resolve({
+          kind: 'crashed',
+          output,
+          error: stderr.text().trim() || `worker exited with ${code ?? killedBy}`,
+          ms: ms(),
+        });
     });
   });
   return { outcome, signal };

@@ -1,5 +1,15 @@
 import { and, asc, max, count, eq, gt, inArray, ne } from 'drizzle-orm';
-import { taskComments, taskEvents, taskRuns, tasks, TASK_STATUSES, type Comment, type Run, type TaskEvent, type TaskStatus } from '../db/schema';
+import {
+  taskComments,
+  taskEvents,
+  taskRuns,
+  tasks,
+  TASK_STATUSES,
+  type Comment,
+  type Run,
+  type TaskEvent,
+  type TaskStatus,
+} from '../db/schema';
 import { read, write, type RepoContext } from './context';
 import { appendEvent } from './events';
 import { found } from './guards';
@@ -20,11 +30,20 @@ export async function addComment(ctx: RepoContext, taskId: string, raw: CommentI
 }
 
 export function listComments(ctx: RepoContext, taskId: string): Promise<Comment[]> {
-  return read(ctx, () => ctx.db.select().from(taskComments).where(eq(taskComments.taskId, taskId)).orderBy(asc(taskComments.createdAt), asc(taskComments.id)).all());
+  return read(ctx, () =>
+    ctx.db
+      .select()
+      .from(taskComments)
+      .where(eq(taskComments.taskId, taskId))
+      .orderBy(asc(taskComments.createdAt), asc(taskComments.id))
+      .all(),
+  );
 }
 
 export function listRuns(ctx: RepoContext, taskId: string): Promise<Run[]> {
-  return read(ctx, () => ctx.db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id)).all());
+  return read(ctx, () =>
+    ctx.db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id)).all(),
+  );
 }
 
 /** The event log in order, optionally one task's, after a cursor, of some kinds. */
@@ -62,7 +81,17 @@ export function stats(ctx: RepoContext): Promise<BoardStats> {
       .groupBy(tasks.assignee)
       .all();
     // A literal rather than one built from TASK_STATUSES: the compiler then proves every status has a count.
-    const byStatus: Record<TaskStatus, number> = { triage: 0, todo: 0, scheduled: 0, ready: 0, running: 0, blocked: 0, review: 0, done: 0, archived: 0 };
+    const byStatus: Record<TaskStatus, number> = {
+      triage: 0,
+      todo: 0,
+      scheduled: 0,
+      ready: 0,
+      running: 0,
+      blocked: 0,
+      review: 0,
+      done: 0,
+      archived: 0,
+    };
     // Other writers may have stored statuses this version does not know; they count in `total` only.
     for (const row of statusRows) if (TASK_STATUSES.includes(row.status)) byStatus[row.status] = row.n;
     return {
@@ -75,5 +104,12 @@ export function stats(ctx: RepoContext): Promise<BoardStats> {
 
 /** The id of the board's newest event, 0 when there is none: where a live reader starts. */
 export async function lastEventId(ctx: RepoContext): Promise<number> {
-  return read(ctx, () => ctx.db.select({ id: max(taskEvents.id) }).from(taskEvents).get()?.id ?? 0);
+  return read(
+    ctx,
+    () =>
+      ctx.db
+        .select({ id: max(taskEvents.id) })
+        .from(taskEvents)
+        .get()?.id ?? 0,
+  );
 }

@@ -13,7 +13,13 @@ export interface AttemptEnd {
    * How the open run, if any, is closed. With `synthesize`, a task without an open run gets a
    * zero-length run with this outcome instead, as the newest original records blocks and schedules.
    */
-  readonly run: { status: RunStatus; outcome: RunOutcome; summary?: string | null; error?: string | null; synthesize?: boolean };
+  readonly run: {
+    status: RunStatus;
+    outcome: RunOutcome;
+    summary?: string | null;
+    error?: string | null;
+    synthesize?: boolean;
+  };
   readonly event: { kind: string; payload?: Record<string, unknown> | null };
 }
 
@@ -35,7 +41,18 @@ export function endAttempt(ctx: RepoContext, now: number, task: Task, end: Attem
 }
 
 /** A run that started and ended at once, whose status is its outcome; returns its id. */
-function synthesizeRun(ctx: RepoContext, task: Task, run: { outcome: RunOutcome; endedAt: number; summary: string | null; error: string | null }): number {
-  const row = { taskId: task.id, profile: task.assignee, stepKey: task.currentStepKey, status: run.outcome, startedAt: run.endedAt, ...run };
+function synthesizeRun(
+  ctx: RepoContext,
+  task: Task,
+  run: { outcome: RunOutcome; endedAt: number; summary: string | null; error: string | null },
+): number {
+  const row = {
+    taskId: task.id,
+    profile: task.assignee,
+    stepKey: task.currentStepKey,
+    status: run.outcome,
+    startedAt: run.endedAt,
+    ...run,
+  };
   return Number(ctx.db.insert(taskRuns).values(row).run().lastInsertRowid);
 }

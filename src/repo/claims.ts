@@ -3,7 +3,15 @@ import { endAttempt } from './attempts';
 import { read, write, type RepoContext } from './context';
 import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
-import { claimInput, claimNextInput, heartbeatInput, parse, type ClaimNextOptions, type ClaimOptions, type HeartbeatOptions } from './input';
+import {
+  claimInput,
+  claimNextInput,
+  heartbeatInput,
+  parse,
+  type ClaimNextOptions,
+  type ClaimOptions,
+  type HeartbeatOptions,
+} from './input';
 import type { CandidateFilter, RetryBackoff } from './statements';
 import type { z } from 'zod';
 
@@ -26,7 +34,11 @@ interface ClaimParams {
 export type ClaimNextParams = ClaimParams & CandidateFilter;
 
 export function claimParams(ctx: RepoContext, options: z.output<typeof claimNextInput>): ClaimNextParams {
-  return { ...options, claimer: options.claimer ?? ctx.claimer, ttlSeconds: options.ttlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS };
+  return {
+    ...options,
+    claimer: options.claimer ?? ctx.claimer,
+    ttlSeconds: options.ttlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS,
+  };
 }
 
 /**
@@ -34,7 +46,13 @@ export function claimParams(ctx: RepoContext, options: z.output<typeof claimNext
  * UPDATE moves the task and points it at the run. Inside `BEGIN IMMEDIATE` no other writer can
  * have changed the row since it was read, so the compare-and-set failing means a broken invariant.
  */
-function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams, from: 'ready' | 'review' = 'ready'): Claim {
+function claimRow(
+  ctx: RepoContext,
+  now: number,
+  task: Task,
+  params: ClaimParams,
+  from: 'ready' | 'review' = 'ready',
+): Claim {
   const expires = now + params.ttlSeconds;
   const runId = ctx.q.insertRun({
     taskId: task.id,
@@ -49,8 +67,21 @@ function claimRow(ctx: RepoContext, now: number, task: Task, params: ClaimParams
     throw new Error(`Task ${task.id} changed inside the write transaction that claimed it`);
   }
   const source = from === 'review' ? { source_status: 'review' } : {};
-  appendEvent(ctx, now, { taskId: task.id, kind: 'claimed', runId, payload: { lock: params.claimer, expires, run_id: runId, ...source } });
-  const claimed: Task = { ...task, status: 'running', claimLock: params.claimer, claimExpires: expires, startedAt: task.startedAt ?? now, lastHeartbeatAt: now, currentRunId: runId };
+  appendEvent(ctx, now, {
+    taskId: task.id,
+    kind: 'claimed',
+    runId,
+    payload: { lock: params.claimer, expires, run_id: runId, ...source },
+  });
+  const claimed: Task = {
+    ...task,
+    status: 'running',
+    claimLock: params.claimer,
+    claimExpires: expires,
+    startedAt: task.startedAt ?? now,
+    lastHeartbeatAt: now,
+    currentRunId: runId,
+  };
   return { task: claimed, runId };
 }
 
@@ -126,7 +157,16 @@ export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
       endAttempt(ctx, now, task, {
         set: { status: 'ready' },
         run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'claim expired' },
-        event: { kind: 'reclaimed', payload: { stale_lock: task.claimLock, worker_pid: task.workerPid, claim_expires: task.claimExpires, last_heartbeat_at: task.lastHeartbeatAt, now } },
+        event: {
+          kind: 'reclaimed',
+          payload: {
+            stale_lock: task.claimLock,
+            worker_pid: task.workerPid,
+            claim_expires: task.claimExpires,
+            last_heartbeat_at: task.lastHeartbeatAt,
+            now,
+          },
+        },
       });
       return task.id;
     }),

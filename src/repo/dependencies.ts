@@ -20,12 +20,20 @@ export const PARENT_DONE: readonly TaskStatus[] = ['done'];
  * True when the task `child` names has a parent whose status is not in `finished`: the one rule
  * shared by promotion, claims, creation, links and unblocking. `child` is a column of the outer query.
  */
-export function unfinishedParent(db: SyncDb, child: SQLiteColumn, finished: readonly TaskStatus[] = PARENT_FINISHED): SQL {
+export function unfinishedParent(
+  db: SyncDb,
+  child: SQLiteColumn,
+  finished: readonly TaskStatus[] = PARENT_FINISHED,
+): SQL {
   return exists(unfinishedParents(db, child, finished));
 }
 
 /** The parents of `child` whose status is not in `finished`. */
-export function unfinishedParents(db: SyncDb, child: SQLiteColumn | SQL | Placeholder, finished: readonly TaskStatus[] = PARENT_FINISHED) {
+export function unfinishedParents(
+  db: SyncDb,
+  child: SQLiteColumn | SQL | Placeholder,
+  finished: readonly TaskStatus[] = PARENT_FINISHED,
+) {
   return db
     .select({ id: parent.id })
     .from(taskLinks)

@@ -9,7 +9,13 @@ export interface EventInput {
 
 /** Appends one row to the task's event log, inside the caller's transaction. */
 export function appendEvent(ctx: RepoContext, now: number, event: EventInput): void {
-  ctx.q.insertEvent({ taskId: event.taskId, kind: event.kind, runId: event.runId ?? null, payload: event.payload ?? null, createdAt: now });
+  ctx.q.insertEvent({
+    taskId: event.taskId,
+    kind: event.kind,
+    runId: event.runId ?? null,
+    payload: event.payload ?? null,
+    createdAt: now,
+  });
 }
 
 /** A `promoted` event for each task that promotion moved to `ready`. */

@@ -11,7 +11,6 @@ export const DEFAULT_FAILURE_LIMIT = 2;
 /** `last_failure_error` keeps at most this many characters. */
 export const MAX_ERROR_LENGTH = 500;
 
-
 export interface FailureResult {
   readonly task: Task;
   readonly failures: number;
@@ -25,8 +24,15 @@ function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: Fail
   const pid = task.workerPid === null ? {} : { pid: task.workerPid };
   if (outcome === 'crashed') return { ...pid, claimer: task.claimLock };
   if (outcome === 'spawn_failed') return {};
-  const run = task.currentRunId === null ? undefined : ctx.db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, task.currentRunId)).get();
-  return { ...pid, elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now), limit_seconds: task.maxRuntimeSeconds ?? 0 };
+  const run =
+    task.currentRunId === null
+      ? undefined
+      : ctx.db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, task.currentRunId)).get();
+  return {
+    ...pid,
+    elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now),
+    limit_seconds: task.maxRuntimeSeconds ?? 0,
+  };
 }
 
 /**

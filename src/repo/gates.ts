@@ -11,7 +11,12 @@ import { DEFAULT_FAILURE_LIMIT } from './failures';
 
 const ph = sql.placeholder;
 
-export const PLAN_AUDIT_KINDS = ['plan_audit_requested', 'plan_audit_approved', 'plan_audit_rejected', 'plan_audit_exhausted'];
+export const PLAN_AUDIT_KINDS = [
+  'plan_audit_requested',
+  'plan_audit_approved',
+  'plan_audit_rejected',
+  'plan_audit_exhausted',
+];
 
 /** The newest event of `kinds` on the outer query's task. */
 function newestKind(db: SyncDb, kinds: readonly string[]) {
@@ -55,7 +60,10 @@ export function blockLifts(db: SyncDb): SQL {
  * both programs write, say everything, so the wait holds whichever program recorded the failure.
  */
 export function retryAllowed(db: SyncDb): SQL {
-  const lastEnd = db.select({ at: sql`MAX(${taskRuns.endedAt})` }).from(taskRuns).where(eq(taskRuns.taskId, tasks.id));
+  const lastEnd = db
+    .select({ at: sql`MAX(${taskRuns.endedAt})` })
+    .from(taskRuns)
+    .where(eq(taskRuns.taskId, tasks.id));
   const wait = sql`MIN(${ph('backoffMax')}, ${ph('backoffBase')} << MIN(${tasks.consecutiveFailures} - 1, 30))`;
   return sql`(${tasks.consecutiveFailures} <= 0 OR COALESCE((${lastEnd}), 0) + ${wait} <= ${ph('now')})`;
 }

@@ -12,7 +12,10 @@ export function found(task: Task | undefined, id: string): Task {
 export function taskInStatus(ctx: RepoContext, id: string, from: readonly TaskStatus[], move: string): Task {
   const task = found(ctx.q.taskById(id), id);
   if (!from.includes(task.status)) {
-    throw new KanbanError('INVALID_TRANSITION', `Cannot ${move} task ${id}: it is ${task.status}, and only a ${from.join(' or ')} task can be`);
+    throw new KanbanError(
+      'INVALID_TRANSITION',
+      `Cannot ${move} task ${id}: it is ${task.status}, and only a ${from.join(' or ')} task can be`,
+    );
   }
   return task;
 }

@@ -5,7 +5,7 @@
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { KanbanError } from '../errors';
-import { BLOCK_KINDS, RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
+import { BLOCK_KINDS, type RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
 
 /**
  * SQLite's text ends at a NUL byte through this driver, so a value holding one would be cut
@@ -80,13 +80,21 @@ const claimOptions = {
 export const claimInput = z.object(claimOptions).strict().default({});
 export type ClaimOptions = z.input<typeof claimInput>;
 export const claimNextInput = z
-  .object({ ...claimOptions, assignee: assignee.optional(), assignedOnly: z.boolean().optional(), tenant: z.string().optional() })
+  .object({
+    ...claimOptions,
+    assignee: assignee.optional(),
+    assignedOnly: z.boolean().optional(),
+    tenant: z.string().optional(),
+  })
   .strict()
   .default({});
 export type ClaimNextOptions = z.input<typeof claimNextInput>;
 
 const runId = z.int().min(1).optional();
-export const heartbeatInput = z.object({ runId, ttlSeconds: z.int().min(1).optional() }).strict().default({});
+export const heartbeatInput = z
+  .object({ runId, ttlSeconds: z.int().min(1).optional() })
+  .strict()
+  .default({});
 export type HeartbeatOptions = z.input<typeof heartbeatInput>;
 const completeFields = { runId, result: plain.nullish(), summary: plain.nullish() };
 export const completeInput = z.object(completeFields).strict().default({});
@@ -101,9 +109,18 @@ export type BlockOptions = z.input<typeof blockInput>;
 export const scheduleInput = z.object({ runId, reason: text.optional() }).strict().default({});
 export type ScheduleOptions = z.input<typeof scheduleInput>;
 
-export const FAILURE_OUTCOMES = ['crashed', 'timed_out', 'spawn_failed'] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
+export const FAILURE_OUTCOMES = [
+  'crashed',
+  'timed_out',
+  'spawn_failed',
+] as const satisfies readonly (typeof RUN_OUTCOMES)[number][];
 export const failureInput = z
-  .object({ runId, error: plain, outcome: z.enum(FAILURE_OUTCOMES).default('crashed'), limit: z.int().min(1).optional() })
+  .object({
+    runId,
+    error: plain,
+    outcome: z.enum(FAILURE_OUTCOMES).default('crashed'),
+    limit: z.int().min(1).optional(),
+  })
   .strict();
 export type FailureInput = z.input<typeof failureInput>;
 export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
@@ -112,7 +129,12 @@ export const commentInput = z.object({ author: text, body: text }).strict();
 export type CommentInput = z.input<typeof commentInput>;
 
 export const eventsInput = z
-  .object({ taskId: taskId.optional(), afterId: count.optional(), kinds: z.array(z.string()).optional(), limit: count.optional() })
+  .object({
+    taskId: taskId.optional(),
+    afterId: count.optional(),
+    kinds: z.array(z.string()).optional(),
+    limit: count.optional(),
+  })
   .strict()
   .default({});
 export type EventsFilter = z.input<typeof eventsInput>;
@@ -122,7 +144,9 @@ export const subscriptionInput = z
   .strict();
 export type SubscriptionInput = z.input<typeof subscriptionInput>;
 // A key may be a whole subscription row: its other fields are ignored.
-export const subscriptionKey = subscriptionInput.pick({ taskId: true, platform: true, chatId: true, threadId: true }).strip();
+export const subscriptionKey = subscriptionInput
+  .pick({ taskId: true, platform: true, chatId: true, threadId: true })
+  .strip();
 export type SubscriptionKey = z.input<typeof subscriptionKey>;
 
 export { assignee as assigneeInput };

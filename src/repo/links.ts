@@ -24,7 +24,10 @@ export async function linkTasks(ctx: RepoContext, parentId: string, childId: str
     const parent = found(ctx.q.taskById(parentId), parentId);
     const child = found(ctx.q.taskById(childId), childId);
     if (reaches(ctx, childId, parentId)) {
-      throw new KanbanError('CYCLE', `Linking ${parentId} → ${childId} would make a cycle: ${parentId} already depends on ${childId}`);
+      throw new KanbanError(
+        'CYCLE',
+        `Linking ${parentId} → ${childId} would make a cycle: ${parentId} already depends on ${childId}`,
+      );
     }
     const inserted = ctx.db.insert(taskLinks).values({ parentId, childId }).onConflictDoNothing().run();
     if (inserted.changes === 0) return;
@@ -32,7 +35,11 @@ export async function linkTasks(ctx: RepoContext, parentId: string, childId: str
     // in todo, with only the `linked` event (a `status` event would reach the original's subscribers).
     const demoted = child.status === 'ready' && !PARENT_DONE.includes(parent.status);
     if (demoted) ctx.db.update(tasks).set({ status: 'todo' }).where(eq(tasks.id, childId)).run();
-    appendEvent(ctx, now, { taskId: childId, kind: 'linked', payload: { parent: parentId, child: childId, ...(demoted && { demoted: true }) } });
+    appendEvent(ctx, now, {
+      taskId: childId,
+      kind: 'linked',
+      payload: { parent: parentId, child: childId, ...(demoted && { demoted: true }) },
+    });
   });
 }
 
@@ -56,7 +63,10 @@ export interface LinkedTask {
 }
 
 /** The task's parents (what it waits for) and children (what waits for it), with their titles and statuses. */
-export async function listLinks(ctx: RepoContext, id: string): Promise<{ parents: LinkedTask[]; children: LinkedTask[] }> {
+export async function listLinks(
+  ctx: RepoContext,
+  id: string,
+): Promise<{ parents: LinkedTask[]; children: LinkedTask[] }> {
   const linked = (mine: SQLiteColumn, theirs: SQLiteColumn) =>
     ctx.db
       .select({ id: tasks.id, title: tasks.title, status: tasks.status })
@@ -65,5 +75,8 @@ export async function listLinks(ctx: RepoContext, id: string): Promise<{ parents
       .where(eq(mine, id))
       .orderBy(tasks.createdAt)
       .all();
-  return read(ctx, () => ({ parents: linked(taskLinks.childId, taskLinks.parentId), children: linked(taskLinks.parentId, taskLinks.childId) }));
+  return read(ctx, () => ({
+    parents: linked(taskLinks.childId, taskLinks.parentId),
+    children: linked(taskLinks.parentId, taskLinks.childId),
+  }));
 }

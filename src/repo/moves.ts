@@ -4,7 +4,17 @@ import { claimNextIn, claimParams, type Claim } from './claims';
 import { read, write, type RepoContext } from './context';
 import { recordPromotions } from './events';
 import { checkRun, taskInStatus } from './guards';
-import { blockInput, completeAndClaimInput, completeInput, parse, scheduleInput, type BlockOptions, type CompleteAndClaimOptions, type CompleteOptions, type ScheduleOptions } from './input';
+import {
+  blockInput,
+  completeAndClaimInput,
+  completeInput,
+  parse,
+  scheduleInput,
+  type BlockOptions,
+  type CompleteAndClaimOptions,
+  type CompleteOptions,
+  type ScheduleOptions,
+} from './input';
 
 // The newest original's transitions (reference sheet §1, §3): scheduled and review tasks are not
 // completed or blocked directly; scheduled ones are unblocked.
@@ -31,7 +41,15 @@ function completeIn(ctx: RepoContext, now: number, id: string, options: Completi
   const summary = options.summary?.trim().split('\n')[0]?.slice(0, SUMMARY_LENGTH) || null;
   const result = options.result ?? task.result;
   const done = endAttempt(ctx, now, task, {
-    set: { status: 'done', completedAt: now, result, consecutiveFailures: 0, lastFailureError: null, blockKind: null, blockRecurrences: 0 },
+    set: {
+      status: 'done',
+      completedAt: now,
+      result,
+      consecutiveFailures: 0,
+      lastFailureError: null,
+      blockKind: null,
+      blockRecurrences: 0,
+    },
     run: { status: 'done', outcome: 'completed', summary: options.summary ?? null },
     event: { kind: 'completed', payload: { result_len: result?.length ?? 0, summary } },
   });
@@ -52,7 +70,11 @@ export interface CompleteAndClaimResult {
 }
 
 /** Completes a task and claims the next one in the same transaction: one commit, one fsync. */
-export async function completeAndClaimNext(ctx: RepoContext, id: string, raw?: CompleteAndClaimOptions): Promise<CompleteAndClaimResult> {
+export async function completeAndClaimNext(
+  ctx: RepoContext,
+  id: string,
+  raw?: CompleteAndClaimOptions,
+): Promise<CompleteAndClaimResult> {
   const { claimNext, ...options } = parse(completeAndClaimInput, raw, 'options');
   const params = claimParams(ctx, claimNext);
   return write(ctx, (now) => ({ completed: completeIn(ctx, now, id, options), next: claimNextIn(ctx, now, params) }));
@@ -72,7 +94,11 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
     checkRun(task, runId);
     const run = { status: 'blocked', outcome: 'blocked', summary: reason, synthesize: true } as const;
     if (kind === 'dependency') {
-      return endAttempt(ctx, now, task, { set: { status: 'todo', blockKind: kind }, run, event: { kind: 'dependency_wait', payload: { reason, kind } } });
+      return endAttempt(ctx, now, task, {
+        set: { status: 'todo', blockKind: kind },
+        run,
+        event: { kind: 'dependency_wait', payload: { reason, kind } },
+      });
     }
     const recurrences = task.blockKind === kind ? task.blockRecurrences + 1 : 1;
     const looped = recurrences >= BLOCK_RECURRENCE_LIMIT;

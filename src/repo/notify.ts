@@ -5,7 +5,16 @@ import { found } from './guards';
 import { parse, subscriptionInput, subscriptionKey, type SubscriptionInput, type SubscriptionKey } from './input';
 
 /** Event kinds the notifier claims, as the newest original's `TERMINAL_KINDS`. */
-export const NOTIFY_KINDS = ['completed', 'blocked', 'gave_up', 'crashed', 'timed_out', 'status', 'archived', 'unblocked'] as const;
+export const NOTIFY_KINDS = [
+  'completed',
+  'blocked',
+  'gave_up',
+  'crashed',
+  'timed_out',
+  'status',
+  'archived',
+  'unblocked',
+] as const;
 /** Kinds whose claim only moves the cursor: the original sends nothing for them either. */
 export const SILENT_KINDS: readonly string[] = ['archived', 'unblocked'];
 
@@ -55,20 +64,30 @@ export function listSubscriptions(ctx: RepoContext, taskId?: string): Promise<No
 }
 
 /** The subscriber's row and its task's events past its cursor, of `kinds`, oldest first; inside the caller's read or write. */
-function pastCursor(ctx: RepoContext, key: ReturnType<typeof subscriptionKey.parse>, kinds: readonly string[]): { sub: NotifySubscription; events: TaskEvent[] } | undefined {
+function pastCursor(
+  ctx: RepoContext,
+  key: ReturnType<typeof subscriptionKey.parse>,
+  kinds: readonly string[],
+): { sub: NotifySubscription; events: TaskEvent[] } | undefined {
   const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(key)).get();
   if (!sub) return undefined;
   const events = ctx.db
     .select()
     .from(taskEvents)
-    .where(and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])))
+    .where(
+      and(eq(taskEvents.taskId, sub.taskId), gt(taskEvents.id, sub.lastEventId), inArray(taskEvents.kind, [...kinds])),
+    )
     .orderBy(asc(taskEvents.id))
     .all();
   return { sub, events };
 }
 
 /** Events of the subscribed task past the subscriber's cursor, of the notified kinds, oldest first. */
-export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<TaskEvent[]> {
+export async function unseenEvents(
+  ctx: RepoContext,
+  raw: SubscriptionKey,
+  kinds: readonly string[] = NOTIFY_KINDS,
+): Promise<TaskEvent[]> {
   const key = parse(subscriptionKey, raw, 'subscription');
   return read(ctx, () => pastCursor(ctx, key, kinds)?.events ?? []);
 }
@@ -78,7 +97,11 @@ export async function unseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds
  * read and the cursor moves past them, so of any number of notifiers only one sends each event.
  * Undefined when there is nothing new. A failed send gives the range back with `rewindCursor`.
  */
-export async function claimUnseenEvents(ctx: RepoContext, raw: SubscriptionKey, kinds: readonly string[] = NOTIFY_KINDS): Promise<ClaimedEvents | undefined> {
+export async function claimUnseenEvents(
+  ctx: RepoContext,
+  raw: SubscriptionKey,
+  kinds: readonly string[] = NOTIFY_KINDS,
+): Promise<ClaimedEvents | undefined> {
   const key = parse(subscriptionKey, raw, 'subscription');
   return write(ctx, () => {
     const unseen = pastCursor(ctx, key, kinds);
@@ -90,10 +113,20 @@ export async function claimUnseenEvents(ctx: RepoContext, raw: SubscriptionKey, 
 }
 
 /** Gives a claimed range back after a failed send: the cursor returns to `from` unless someone moved it since. */
-export async function rewindCursor(ctx: RepoContext, raw: SubscriptionKey, claimed: Pick<ClaimedEvents, 'from' | 'to'>): Promise<boolean> {
+export async function rewindCursor(
+  ctx: RepoContext,
+  raw: SubscriptionKey,
+  claimed: Pick<ClaimedEvents, 'from' | 'to'>,
+): Promise<boolean> {
   const key = parse(subscriptionKey, raw, 'subscription');
-  return write(ctx, () =>
-    ctx.db.update(kanbanNotifySubs).set({ lastEventId: claimed.from }).where(and(keyOf(key), eq(kanbanNotifySubs.lastEventId, claimed.to))).run().changes > 0,
+  return write(
+    ctx,
+    () =>
+      ctx.db
+        .update(kanbanNotifySubs)
+        .set({ lastEventId: claimed.from })
+        .where(and(keyOf(key), eq(kanbanNotifySubs.lastEventId, claimed.to)))
+        .run().changes > 0,
   );
 }
 

@@ -6,7 +6,17 @@
  */
 import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Engine, SyncDb } from '../db/engine';
-import { taskEvents, taskLinks, taskRuns, tasks, type NewTask, type RunOutcome, type RunStatus, type Task, type TaskStatus } from '../db/schema';
+import {
+  taskEvents,
+  taskLinks,
+  taskRuns,
+  tasks,
+  type NewTask,
+  type RunOutcome,
+  type RunStatus,
+  type Task,
+  type TaskStatus,
+} from '../db/schema';
 import { PARENT_DONE, unfinishedParent, unfinishedParents } from './dependencies';
 import { blockLifts, budgetLeft, claimGatesOpen, retryAllowed } from './gates';
 
@@ -27,7 +37,10 @@ function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (sha
   return (shape) => {
     const key = keyOf(shape);
     let value = built.get(key);
-    if (value === undefined) built.set(key, (value = build(shape)));
+    if (value === undefined) {
+      value = build(shape);
+      built.set(key, value);
+    }
     return value;
   };
 }
@@ -59,7 +72,17 @@ export interface ListFilter {
 }
 
 /** The columns written when an attempt ends or a task changes status; everything else stays. */
-export type TaskRelease = Pick<Task, 'id' | 'status' | 'completedAt' | 'result' | 'consecutiveFailures' | 'lastFailureError' | 'blockKind' | 'blockRecurrences'>;
+export type TaskRelease = Pick<
+  Task,
+  | 'id'
+  | 'status'
+  | 'completedAt'
+  | 'result'
+  | 'consecutiveFailures'
+  | 'lastFailureError'
+  | 'blockKind'
+  | 'blockRecurrences'
+>;
 
 export type RunEnd = {
   readonly runId: number;
@@ -117,12 +140,21 @@ const byEngine = new WeakMap<Engine, Statements>();
 /** The engine's statements: one set per connection, however many handles share it. */
 export function statementsOf(engine: Engine): Statements {
   let q = byEngine.get(engine);
-  if (!q) byEngine.set(engine, (q = statements(engine.db)));
+  if (!q) {
+    q = statements(engine.db);
+    byEngine.set(engine, q);
+  }
   return q;
 }
 
 function statements(db: SyncDb) {
-  const byId = once(() => db.select().from(tasks).where(eq(tasks.id, ph('id'))).prepare());
+  const byId = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
   const byKey = once(() =>
     db
       .select()
@@ -179,7 +211,13 @@ function statements(db: SyncDb) {
   );
   const waits = once(() => unfinishedParents(db, ph('id')).limit(1).prepare());
   const waitsForDone = once(() => unfinishedParents(db, ph('id'), PARENT_DONE).limit(1).prepare());
-  const gatesOpen = once(() => db.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.id, ph('id')), claimGatesOpen(db))).prepare());
+  const gatesOpen = once(() =>
+    db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(eq(tasks.id, ph('id')), claimGatesOpen(db)))
+      .prepare(),
+  );
   // The newest original's review pass: review tasks in claim order, no parent check, the budget gate only.
   const reviewCandidate = once(() =>
     db
@@ -249,18 +287,35 @@ function statements(db: SyncDb) {
   const closeRun = once(() =>
     db
       .update(taskRuns)
-      .set({ status: param('status'), outcome: param('outcome'), endedAt: param('endedAt'), summary: param('summary'), error: param('error') })
+      .set({
+        status: param('status'),
+        outcome: param('outcome'),
+        endedAt: param('endedAt'),
+        summary: param('summary'),
+        error: param('error'),
+      })
       .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
       .prepare(),
   );
   const insertEvent = once(() =>
     db
       .insert(taskEvents)
-      .values({ taskId: ph('taskId'), kind: ph('kind'), runId: ph('runId'), payload: ph('payload'), createdAt: ph('createdAt') })
+      .values({
+        taskId: ph('taskId'),
+        kind: ph('kind'),
+        runId: ph('runId'),
+        payload: ph('payload'),
+        createdAt: ph('createdAt'),
+      })
       .prepare(),
   );
-  const promotable = (only: SQL | undefined) => and(or(eq(tasks.status, 'todo'), blockLifts(db)), only, not(unfinishedParent(db, tasks.id)));
-  const children = () => db.select({ id: taskLinks.childId }).from(taskLinks).where(eq(taskLinks.parentId, ph('parent')));
+  const promotable = (only: SQL | undefined) =>
+    and(or(eq(tasks.status, 'todo'), blockLifts(db)), only, not(unfinishedParent(db, tasks.id)));
+  const children = () =>
+    db
+      .select({ id: taskLinks.childId })
+      .from(taskLinks)
+      .where(eq(taskLinks.parentId, ph('parent')));
   const promoteChildren = once(() =>
     db
       .update(tasks)
@@ -277,8 +332,12 @@ function statements(db: SyncDb) {
       .returning({ id: tasks.id })
       .prepare(),
   );
-  const promoteAll = once(() => db.update(tasks).set({ status: 'ready' }).where(promotable(undefined)).returning({ id: tasks.id }).prepare());
-  const anyPromotable = once(() => db.select({ id: tasks.id }).from(tasks).where(promotable(undefined)).limit(1).prepare());
+  const promoteAll = once(() =>
+    db.update(tasks).set({ status: 'ready' }).where(promotable(undefined)).returning({ id: tasks.id }).prepare(),
+  );
+  const anyPromotable = once(() =>
+    db.select({ id: tasks.id }).from(tasks).where(promotable(undefined)).limit(1).prepare(),
+  );
   const renewTask = once(() =>
     db
       .update(tasks)
@@ -301,7 +360,8 @@ function statements(db: SyncDb) {
       .prepare(),
   );
   const list = memoBy(
-    (f: ListFilter) => `${f.statuses?.length ?? (f.includeArchived ? 'all' : 'live')}${f.assignee !== undefined}${f.tenant !== undefined}`,
+    (f: ListFilter) =>
+      `${f.statuses?.length ?? (f.includeArchived ? 'all' : 'live')}${f.assignee !== undefined}${f.tenant !== undefined}`,
     (f: ListFilter) =>
       db
         .select()
@@ -332,7 +392,13 @@ function statements(db: SyncDb) {
     insertTask: (row: TaskInsert): Task | undefined => insertTask().get(row),
     /** The next ready, unclaimed task in claim order whose retry wait is over, and whether it waits for an unfinished parent. */
     candidate: (f: CandidateFilter, now: number, backoff: RetryBackoff): { task: Task; waits: boolean } | undefined => {
-      const row = candidate(f).get({ assignee: f.assignee, tenant: f.tenant, now, backoffBase: backoff.baseSeconds, backoffMax: backoff.maxSeconds });
+      const row = candidate(f).get({
+        assignee: f.assignee,
+        tenant: f.tenant,
+        now,
+        backoffBase: backoff.baseSeconds,
+        backoffMax: backoff.maxSeconds,
+      });
       return row && { task: row.task, waits: Boolean(row.waits) };
     },
     /** Whether a parent is neither done nor archived: the test of claims and promotion. */
@@ -347,13 +413,29 @@ function statements(db: SyncDb) {
     /** Inserts a running run and returns its id. */
     insertRun: (run: NewRun): number => Number(insertRun().run(run).lastInsertRowid),
     /** The compare-and-set of a claim: true when the task was still ready and unclaimed. */
-    claim: (values: { id: string; from: TaskStatus; claimer: string; expires: number; now: number; runId: number }): boolean => claim().run(values).changes === 1,
+    claim: (values: {
+      id: string;
+      from: TaskStatus;
+      claimer: string;
+      expires: number;
+      now: number;
+      runId: number;
+    }): boolean => claim().run(values).changes === 1,
     release: (row: TaskRelease): void => void release().run(row),
     closeRun: (end: RunEnd): void => void closeRun().run(end),
     insertEvent: (event: NewEvent): void => void insertEvent().run(event),
-    promoteChildren: (parent: string): string[] => promoteChildren().all({ parent }).map((r) => r.id),
-    promoteOne: (id: string): string[] => promoteOne().all({ id }).map((r) => r.id),
-    promoteAll: (): string[] => promoteAll().all().map((r) => r.id),
+    promoteChildren: (parent: string): string[] =>
+      promoteChildren()
+        .all({ parent })
+        .map((r) => r.id),
+    promoteOne: (id: string): string[] =>
+      promoteOne()
+        .all({ id })
+        .map((r) => r.id),
+    promoteAll: (): string[] =>
+      promoteAll()
+        .all()
+        .map((r) => r.id),
     anyPromotable: (): boolean => anyPromotable().get() !== undefined,
     renew: (values: { id: string; runId: number | null; expires: number; now: number }): void => {
       renewTask().run(values);

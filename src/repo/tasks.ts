@@ -6,7 +6,16 @@ import { read, write, type RepoContext } from './context';
 import { PARENT_DONE } from './dependencies';
 import { appendEvent } from './events';
 import { found, taskInStatus } from './guards';
-import { assigneeInput, createTaskInput, editTaskInput, listTasksInput, parse, type CreateTaskInput, type EditTaskInput, type ListTasksFilter } from './input';
+import {
+  assigneeInput,
+  createTaskInput,
+  editTaskInput,
+  listTasksInput,
+  parse,
+  type CreateTaskInput,
+  type EditTaskInput,
+  type ListTasksFilter,
+} from './input';
 
 const ASSIGNABLE = TASK_STATUSES.filter((s) => s !== 'running' && s !== 'archived');
 
@@ -25,11 +34,18 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
   return write(ctx, (now) => {
     const existing = input.idempotencyKey ? ctx.q.taskByIdempotencyKey(input.idempotencyKey) : undefined;
     if (existing) return existing;
-    const known = uniqueParents.length ? ctx.db.select({ id: tasks.id, status: tasks.status }).from(tasks).where(inArray(tasks.id, uniqueParents)).all() : [];
+    const known = uniqueParents.length
+      ? ctx.db.select({ id: tasks.id, status: tasks.status }).from(tasks).where(inArray(tasks.id, uniqueParents)).all()
+      : [];
     const missing = uniqueParents.filter((id) => !known.some((p) => p.id === id));
-    if (missing.length) throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
+    if (missing.length)
+      throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
     // As the newest original: a parent that is not done (archived included) starts the task in todo.
-    const status: TaskStatus = triage ? 'triage' : known.every((p) => PARENT_DONE.includes(p.status)) ? 'ready' : 'todo';
+    const status: TaskStatus = triage
+      ? 'triage'
+      : known.every((p) => PARENT_DONE.includes(p.status))
+        ? 'ready'
+        : 'todo';
     const row = {
       title: input.title,
       body: input.body ?? null,
@@ -50,8 +66,16 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     let task: Task | undefined;
     while (!task) task = ctx.q.insertTask({ ...row, id: ctx.newTaskId() });
     const { id } = task;
-    if (uniqueParents.length) ctx.db.insert(taskLinks).values(uniqueParents.map((parentId) => ({ parentId, childId: id }))).run();
-    appendEvent(ctx, now, { taskId: id, kind: 'created', payload: { assignee: row.assignee, status, parents: uniqueParents, tenant: row.tenant } });
+    if (uniqueParents.length)
+      ctx.db
+        .insert(taskLinks)
+        .values(uniqueParents.map((parentId) => ({ parentId, childId: id })))
+        .run();
+    appendEvent(ctx, now, {
+      taskId: id,
+      kind: 'created',
+      payload: { assignee: row.assignee, status, parents: uniqueParents, tenant: row.tenant },
+    });
     return task;
   });
 }
@@ -112,7 +136,11 @@ export async function assignUnassigned(ctx: RepoContext, rawAssignee: string): P
       .returning({ id: tasks.id })
       .all()
       .map(({ id }) => {
-        appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { assignee, source: 'kanban.default_assignee' } });
+        appendEvent(ctx, now, {
+          taskId: id,
+          kind: 'assigned',
+          payload: { assignee, source: 'kanban.default_assignee' },
+        });
         return id;
       }),
   );

@@ -2,7 +2,8 @@ import { TASK_STATUSES, type Task, type TaskEvent } from '../db/schema';
 import type { BoardStats } from '../repo/activity';
 import { fit, printable } from './text';
 
-const time = (seconds: number | null) => (seconds === null ? '-' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z'));
+const time = (seconds: number | null) =>
+  seconds === null ? '-' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
 export function taskLine(task: Task): string {
   const who = task.assignee ? ` @${task.assignee}` : '';
@@ -11,9 +12,13 @@ export function taskLine(task: Task): string {
 }
 
 export function taskDetail(task: Task): string {
-  const lines = [taskLine(task), `  created ${time(task.createdAt)}  started ${time(task.startedAt)}  completed ${time(task.completedAt)}`];
+  const lines = [
+    taskLine(task),
+    `  created ${time(task.createdAt)}  started ${time(task.startedAt)}  completed ${time(task.completedAt)}`,
+  ];
   // Bodies and results keep their lines; each line is made printable on its own.
-  const block = (label: string, text: string) => text.split('\n').map((line, i) => `  ${i ? '' : label}${printable(line)}`);
+  const block = (label: string, text: string) =>
+    text.split('\n').map((line, i) => `  ${i ? '' : label}${printable(line)}`);
   if (task.body) lines.push(...block('', task.body));
   if (task.blockKind) lines.push(`  block kind: ${task.blockKind} (${task.blockRecurrences} in a row)`);
   if (task.lastFailureError) lines.push(...block('last failure: ', task.lastFailureError));
@@ -52,13 +57,20 @@ export function boardColumns(tasks: readonly Task[], totalWidth = DEFAULT_BOARD_
   const used = live.filter((s) => tasks.some((t) => t.status === s));
   const statuses = used.length ? used : live;
   const empty = used.length ? live.filter((s) => !used.includes(s)) : [];
-  const width = Math.max(MIN_COLUMN, Math.floor((totalWidth - SEPARATOR.length * (statuses.length - 1)) / statuses.length));
-  const columns = statuses.map((status) => tasks.filter((t) => t.status === status).map((t) => `${t.id.slice(2)} ${t.title}`));
+  const width = Math.max(
+    MIN_COLUMN,
+    Math.floor((totalWidth - SEPARATOR.length * (statuses.length - 1)) / statuses.length),
+  );
+  const columns = statuses.map((status) =>
+    tasks.filter((t) => t.status === status).map((t) => `${t.id.slice(2)} ${t.title}`),
+  );
   const cell = (text: string) => fit(text, width);
   const rows = Math.max(0, ...columns.map((c) => c.length));
   const header = statuses.map((s, i) => cell(`${s.toUpperCase()} (${columns[i]?.length ?? 0})`)).join(SEPARATOR);
   const rule = statuses.map(() => '─'.repeat(width)).join('─┼─');
-  const body = Array.from({ length: rows }, (_, r) => statuses.map((_s, i) => cell(columns[i]?.[r] ?? '')).join(SEPARATOR));
+  const body = Array.from({ length: rows }, (_, r) =>
+    statuses.map((_s, i) => cell(columns[i]?.[r] ?? '')).join(SEPARATOR),
+  );
   const footer = empty.length ? [fit(`(empty: ${empty.join(', ')})`, totalWidth).trimEnd()] : [];
   return [header, rule, ...body, ...footer].join('\n');
 }

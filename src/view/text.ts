@@ -5,9 +5,9 @@
 import stringWidth from 'string-width';
 
 // Escape sequences (CSI and OSC included) first, then any other C0/C1 control character.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])?/g;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** One line of printable text: escape sequences removed, newlines, tabs and other control characters shown as spaces. */

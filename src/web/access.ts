@@ -33,25 +33,41 @@ function presentedToken(header: (name: string) => string | undefined): string | 
   return bearer ?? header(TOKEN_HEADER);
 }
 
-const refuse = (status: 401 | 403, code: string, message: string) => new Response(JSON.stringify({ code, message }), { status, headers: { 'content-type': 'application/json' } });
+const refuse = (status: 401 | 403, code: string, message: string) =>
+  new Response(JSON.stringify({ code, message }), { status, headers: { 'content-type': 'application/json' } });
 
 export function accessControl(access: Access): MiddlewareHandler {
   return async (c, next) => {
     const header = (name: string) => c.req.header(name);
     const authorised = access.token !== undefined && sameToken(presentedToken(header), access.token);
     if (access.token !== undefined && !authorised) {
-      return refuse(401, 'UNAUTHORIZED', `This board needs its token: send it as "Authorization: Bearer <token>" or the ${TOKEN_HEADER} header (open the page as /#token=<token>)`);
+      return refuse(
+        401,
+        'UNAUTHORIZED',
+        `This board needs its token: send it as "Authorization: Bearer <token>" or the ${TOKEN_HEADER} header (open the page as /#token=<token>)`,
+      );
     }
     if (access.loopback) {
       const host = (header('host') ?? '').replace(/:\d+$/, '');
-      if (!isLoopback(host)) return refuse(403, 'FORBIDDEN_HOST', `Host ${header('host') ?? '(none)'} is not this machine's loopback address; open the board at http://127.0.0.1:${access.port()}/`);
+      if (!isLoopback(host))
+        return refuse(
+          403,
+          'FORBIDDEN_HOST',
+          `Host ${header('host') ?? '(none)'} is not this machine's loopback address; open the board at http://127.0.0.1:${access.port()}/`,
+        );
     }
     if (!authorised && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       const origin = header('origin');
-      const own = [...LOOPBACK_HOSTS].map((host) => `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${access.port()}`);
+      const own = [...LOOPBACK_HOSTS].map(
+        (host) => `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${access.port()}`,
+      );
       const browser = origin !== undefined || header('sec-fetch-site') !== undefined;
       if (browser && !(origin !== undefined && own.includes(origin))) {
-        return refuse(403, 'CROSS_SITE', `A write from ${origin ?? 'another site'} was refused: only the board's own page, or a request carrying the token, may change it`);
+        return refuse(
+          403,
+          'CROSS_SITE',
+          `A write from ${origin ?? 'another site'} was refused: only the board's own page, or a request carrying the token, may change it`,
+        );
       }
     }
     await next();

@@ -34,9 +34,15 @@ export function boardsOf(home: string, open: (slug: string) => Promise<Kanban>):
   const opened = new Map<string, Promise<Kanban>>();
   return {
     open(slug) {
-      if (!boardExists(home, slug)) return Promise.reject(new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; \`kanban boards list\` shows the boards`));
+      if (!boardExists(home, slug))
+        return Promise.reject(
+          new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; \`kanban boards list\` shows the boards`),
+        );
       let kb = opened.get(slug);
-      if (!kb) opened.set(slug, (kb = open(slug)));
+      if (!kb) {
+        kb = open(slug);
+        opened.set(slug, kb);
+      }
       return kb;
     },
     list: () => listBoards(home, { includeArchived: false }).map((b) => ({ slug: b.slug, name: b.name })),
@@ -51,7 +57,8 @@ async function body(c: Context): Promise<Record<string, unknown>> {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.fromEntries(Object.entries(value));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return Object.fromEntries(Object.entries(value));
   } catch {
     // refused below
   }
@@ -76,14 +83,31 @@ export function api(boards: Boards): Hono {
     const kb = await board(c);
     const status = c.req.queries('status');
     const unknown = status?.find((s) => !TASK_STATUSES.some((known) => known === s));
-    if (unknown) throw new KanbanError('INVALID_INPUT', `Invalid status: ${unknown} (one of ${TASK_STATUSES.join(', ')})`);
+    if (unknown)
+      throw new KanbanError('INVALID_INPUT', `Invalid status: ${unknown} (one of ${TASK_STATUSES.join(', ')})`);
     const statuses = status?.filter((s): s is TaskStatus => TASK_STATUSES.some((known) => known === s));
-    const tasks = await kb.listTasks({ status: statuses, assignee: c.req.query('assignee') || undefined, includeArchived: c.req.query('archived') === '1' });
+    const tasks = await kb.listTasks({
+      status: statuses,
+      assignee: c.req.query('assignee') || undefined,
+      includeArchived: c.req.query('archived') === '1',
+    });
     const q = c.req.query('q')?.toLowerCase();
     const found = q ? tasks.filter((t) => `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)) : tasks;
     // `view=cards`: only what a card shows and the page searches, a fifth of the bytes on a big board.
     if (c.req.query('view') !== 'cards') return c.json(found);
-    return c.json(found.map(({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind }) => ({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind })));
+    return c.json(
+      found.map(({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind }) => ({
+        id,
+        title,
+        body,
+        assignee,
+        status,
+        priority,
+        consecutiveFailures,
+        createdAt,
+        blockKind,
+      })),
+    );
   });
   app.post('/boards/:board/tasks', async (c) => {
     const kb = await board(c);
@@ -92,13 +116,21 @@ export function api(boards: Boards): Hono {
   app.get('/boards/:board/tasks/:id', async (c) => {
     const kb = await board(c);
     const task = await kb.getTask(id(c));
-    const [comments, runs, events, links] = [await kb.listComments(task.id), await kb.listRuns(task.id), await kb.listEvents({ taskId: task.id }), await kb.listLinks(task.id)];
+    const [comments, runs, events, links] = [
+      await kb.listComments(task.id),
+      await kb.listRuns(task.id),
+      await kb.listEvents({ taskId: task.id }),
+      await kb.listLinks(task.id),
+    ];
     return c.json({ task, ...links, comments, runs, events });
   });
   app.patch('/boards/:board/tasks/:id', async (c) => {
     const kb = await board(c);
     const { assignee, ...edit } = await body(c);
-    let task = assignee === undefined ? await kb.getTask(id(c)) : await kb.assignTask(id(c), assignee === null ? null : String(assignee));
+    let task =
+      assignee === undefined
+        ? await kb.getTask(id(c))
+        : await kb.assignTask(id(c), assignee === null ? null : String(assignee));
     if (Object.keys(edit).length) task = await kb.editTask(id(c), parse(editTaskInput, edit, 'edit'));
     return c.json(task);
   });
@@ -141,14 +173,18 @@ export function api(boards: Boards): Hono {
     const { kb, task } = await existing(c);
     return c.json(await kb.listComments(task.id));
   });
-  app.post('/boards/:board/tasks/:id/comments', async (c) => c.json(await (await board(c)).addComment(id(c), parse(commentInput, await body(c), 'comment')), 201));
+  app.post('/boards/:board/tasks/:id/comments', async (c) =>
+    c.json(await (await board(c)).addComment(id(c), parse(commentInput, await body(c), 'comment')), 201),
+  );
   app.get('/boards/:board/tasks/:id/runs', async (c) => {
     const { kb, task } = await existing(c);
     return c.json(await kb.listRuns(task.id));
   });
   app.get('/boards/:board/events', async (c) => {
     const after = c.req.query('after');
-    return c.json(await (await board(c)).listEvents({ afterId: after === undefined ? undefined : Number(after), limit: 500 }));
+    return c.json(
+      await (await board(c)).listEvents({ afterId: after === undefined ? undefined : Number(after), limit: 500 }),
+    );
   });
   app.get('/boards/:board/stats', async (c) => c.json(await (await board(c)).stats()));
 
@@ -163,7 +199,8 @@ export function api(boards: Boards): Hono {
       await stream.writeSSE({ event: 'ready', data: JSON.stringify({ after }) });
       while (!stream.aborted && !stream.closed) {
         const events = await kb.listEvents({ afterId: after, limit: 500 });
-        for (const event of events) await stream.writeSSE({ event: 'change', id: String(event.id), data: JSON.stringify(event) });
+        for (const event of events)
+          await stream.writeSSE({ event: 'change', id: String(event.id), data: JSON.stringify(event) });
         after = events.at(-1)?.id ?? after;
         quiet = events.length ? 0 : quiet + STREAM_POLL_MS;
         if (quiet >= STREAM_KEEPALIVE_MS) {

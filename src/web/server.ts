@@ -18,7 +18,11 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** The built page in the package's `dist/web`, whether this file runs from `dist/web` or (in tests) `src/web`. */
 const PAGE_FOLDER = join(__dirname, '..', '..', 'dist', 'web');
 const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 export interface ServeOptions {
   readonly home?: string;
@@ -41,8 +45,15 @@ function fileBoards(dbPath: string, busyTimeoutMs: number | undefined): Boards &
   let kb: Promise<Kanban> | undefined;
   return {
     open(slug) {
-      if (slug !== 'file') return Promise.reject(new KanbanError('BOARD_NOT_FOUND', `This server shows one file, as the board "file"; there is no board ${slug}`));
-      return (kb ??= openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) }));
+      if (slug !== 'file')
+        return Promise.reject(
+          new KanbanError(
+            'BOARD_NOT_FOUND',
+            `This server shows one file, as the board "file"; there is no board ${slug}`,
+          ),
+        );
+      kb ??= openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) });
+      return kb;
     },
     list: () => [{ slug: 'file', name: basename(dbPath) }],
     close: () => void kb?.then((k) => k.close()),
@@ -54,14 +65,19 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
   const host = options.host ?? DEFAULT_HOST;
   const loopback = isLoopback(host);
   if (!loopback && !options.token) {
-    throw new KanbanError('TOKEN_REQUIRED', `Serving on ${host} makes the board reachable from other machines: give a token (--token or KANBAN_TOKEN) that every request must carry`);
+    throw new KanbanError(
+      'TOKEN_REQUIRED',
+      `Serving on ${host} makes the board reachable from other machines: give a token (--token or KANBAN_TOKEN) that every request must carry`,
+    );
   }
   const home = resolveHome(options.home);
   const busy = options.busyTimeoutMs;
   const boards = options.dbPath
     ? fileBoards(options.dbPath, busy)
     : boardsOf(home, (board) => openKanban({ home, board, ...(busy !== undefined && { busyTimeoutMs: busy }) }));
-  const page = Object.fromEntries(Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]));
+  const page = Object.fromEntries(
+    Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]),
+  );
 
   let server: ServerType | undefined;
   const port = (): number => {
@@ -75,7 +91,10 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
     const file = PAGE_FILES[c.req.path];
     const text = page[c.req.path];
     if (!file || text === undefined) return c.text('Not found', 404);
-    c.header('content-security-policy', "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    c.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
     c.header('x-content-type-options', 'nosniff');
     return c.body(text, 200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'text/plain' });
   });

@@ -1,31 +1,45 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownMigrations } from '../../src/db/migrations';
-import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
+import { EARLIEST_SHAPE, writeLegacyBoard } from '../helpers/legacy';
 import { kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
-
 
 describe('the kanban command', () => {
   it('creates, links, claims, fails, completes and shows tasks, with stable --json', async () => {
     await withTempDir(async (home) => {
-      expect(kanban(home, '--json', 'migrate').json()).toMatchObject({ applied: knownMigrations().map((m) => m.tag), adopted: false });
+      expect(kanban(home, '--json', 'migrate').json()).toMatchObject({
+        applied: knownMigrations().map((m) => m.tag),
+        adopted: false,
+      });
       const parent = kanban(home, '--json', 'create', 'Design', '--assignee', 'Builder', '--priority', '2').json();
       const child = kanban(home, '--json', 'create', 'Build', '--parent', parent.id).json();
       expect([parent.status, parent.assignee, child.status]).toEqual(['ready', 'builder', 'todo']);
       const claim = kanban(home, '--json', 'claim').json();
       expect(claim.task.id).toBe(parent.id);
-      expect(kanban(home, '--json', 'fail', parent.id, '--error', 'boom', '--run', String(claim.runId)).json()).toMatchObject({ failures: 1, gaveUp: false });
+      expect(
+        kanban(home, '--json', 'fail', parent.id, '--error', 'boom', '--run', String(claim.runId)).json(),
+      ).toMatchObject({ failures: 1, gaveUp: false });
       const again = kanban(home, '--json', 'claim', parent.id).json();
-      expect(kanban(home, '--json', 'complete', parent.id, '--run', String(again.runId), '--result', 'ok').json()).toMatchObject({ status: 'done', result: 'ok' });
-      expect(kanban(home, '--json', 'list', '--status', 'ready').json().map((t: { id: string }) => t.id)).toEqual([child.id]);
+      expect(
+        kanban(home, '--json', 'complete', parent.id, '--run', String(again.runId), '--result', 'ok').json(),
+      ).toMatchObject({ status: 'done', result: 'ok' });
+      expect(
+        kanban(home, '--json', 'list', '--status', 'ready')
+          .json()
+          .map((t: { id: string }) => t.id),
+      ).toEqual([child.id]);
       kanban(home, 'comment', child.id, 'looks good', '--author', 'ana');
       const shown = kanban(home, '--json', 'show', child.id).json();
       expect(shown.comments[0]).toMatchObject({ author: 'ana', body: 'looks good' });
       expect(shown.events.map((e: { kind: string }) => e.kind)).toEqual(['created', 'promoted', 'commented']);
       expect(kanban(home, '--json', 'stats').json().byStatus).toMatchObject({ done: 1, ready: 1 });
       expect(kanban(home, 'board').stdout).toContain('DONE (1)');
-      expect(kanban(home, '--json', 'events', '--task', parent.id).json().map((e: { kind: string }) => e.kind)).toContain('crashed');
+      expect(
+        kanban(home, '--json', 'events', '--task', parent.id)
+          .json()
+          .map((e: { kind: string }) => e.kind),
+      ).toContain('crashed');
     });
   });
 
@@ -35,10 +49,22 @@ describe('the kanban command', () => {
       const second = kanban(home, '--json', 'create', 'second', '--assignee', 'w').json();
       kanban(home, 'create', 'not mine', '--assignee', 'x', '--priority', '9');
       const claim = kanban(home, '--json', 'claim', first.id).json();
-      const both = kanban(home, '--json', 'complete', first.id, '--run', String(claim.runId), '--claim-next', '--assignee', 'w').json();
+      const both = kanban(
+        home,
+        '--json',
+        'complete',
+        first.id,
+        '--run',
+        String(claim.runId),
+        '--claim-next',
+        '--assignee',
+        'w',
+      ).json();
       expect(both.completed).toMatchObject({ id: first.id, status: 'done' });
       expect(both.next.task).toMatchObject({ id: second.id, status: 'running', currentRunId: both.next.runId });
-      expect(kanban(home, 'complete', second.id, '--claim-next', '--assignee', 'w').stdout).toContain('nothing to claim');
+      expect(kanban(home, 'complete', second.id, '--claim-next', '--assignee', 'w').stdout).toContain(
+        'nothing to claim',
+      );
     });
   });
 
@@ -73,7 +99,11 @@ describe('the kanban command', () => {
       kanban(home, 'boards', 'create', 'side');
       kanban(home, 'boards', 'switch', 'side');
       expect(kanban(home, '--json', 'status').json()).toMatchObject({ board: 'side' });
-      expect(kanban(home, '--json', 'boards', 'list').json().map((b: { slug: string }) => b.slug)).toEqual(['default', 'side']);
+      expect(
+        kanban(home, '--json', 'boards', 'list')
+          .json()
+          .map((b: { slug: string }) => b.slug),
+      ).toEqual(['default', 'side']);
       expect(kanban(home, '--json', 'boards', 'rm', 'side').json()).toMatchObject({ action: 'archived' });
     });
   });
@@ -81,7 +111,12 @@ describe('the kanban command', () => {
 
 describe('kanban gateway', () => {
   /** Runs the gateway until `settled` holds (or 20 s pass), then stops it with SIGTERM as a service manager would. */
-  async function gateway(home: string, worker: string, settled: (stderr: string) => Promise<boolean>, extra: string[] = []) {
+  async function gateway(
+    home: string,
+    worker: string,
+    settled: (stderr: string) => Promise<boolean>,
+    extra: string[] = [],
+  ) {
     const run = startGatewayProcess(home, worker, extra);
     await run.until(() => settled(run.stderr()));
     run.child.kill('SIGTERM');
@@ -94,14 +129,25 @@ describe('kanban gateway', () => {
       const ok = kanban(home, '--json', 'create', 'fine', '--assignee', 'w').json();
       const bad = kanban(home, '--json', 'create', 'broken', '--assignee', 'bad').json();
       const db = join(home, 'kanban.db');
-      const run = await gateway(home, 'if [ "$KANBAN_ASSIGNEE" = bad ]; then echo nope >&2; exit 3; fi; echo "did $KANBAN_TASK_ID"', async () => {
-        const open = await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'blocked')");
-        return open[0]?.n === 0;
-      }, ['--retry-backoff', '0']);
+      const run = await gateway(
+        home,
+        'if [ "$KANBAN_ASSIGNEE" = bad ]; then echo nope >&2; exit 3; fi; echo "did $KANBAN_TASK_ID"',
+        async () => {
+          const open = await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'blocked')");
+          return open[0]?.n === 0;
+        },
+        ['--retry-backoff', '0'],
+      );
       expect(run.code).toBe(0);
-      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [ok.id])).toEqual([{ status: 'done', result: `did ${ok.id}` }]);
-      expect(await query(db, 'SELECT status, consecutive_failures FROM tasks WHERE id = ?', [bad.id])).toEqual([{ status: 'blocked', consecutive_failures: 2 }]);
-      expect(await query(db, "SELECT COUNT(*) AS n FROM task_events WHERE task_id = ? AND kind = 'gave_up'", [bad.id])).toEqual([{ n: 1 }]);
+      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [ok.id])).toEqual([
+        { status: 'done', result: `did ${ok.id}` },
+      ]);
+      expect(await query(db, 'SELECT status, consecutive_failures FROM tasks WHERE id = ?', [bad.id])).toEqual([
+        { status: 'blocked', consecutive_failures: 2 },
+      ]);
+      expect(
+        await query(db, "SELECT COUNT(*) AS n FROM task_events WHERE task_id = ? AND kind = 'gave_up'", [bad.id]),
+      ).toEqual([{ n: 1 }]);
     });
   });
 
@@ -109,9 +155,16 @@ describe('kanban gateway', () => {
     await withTempDir(async (home) => {
       const task = kanban(home, '--json', 'create', 'slow', '--assignee', 'w').json();
       const db = join(home, 'kanban.db');
-      const run = await gateway(home, 'sleep 5; echo finished', async () => (await query(db, "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0, ['--claim-ttl', '2']);
+      const run = await gateway(
+        home,
+        'sleep 5; echo finished',
+        async () => (await query(db, "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0,
+        ['--claim-ttl', '2'],
+      );
       expect(run.stderr).not.toMatch(/failed|STALE_RUN/);
-      expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [task.id])).toEqual([{ status: 'done', outcome: 'completed' }]);
+      expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [task.id])).toEqual([
+        { status: 'done', outcome: 'completed' },
+      ]);
     });
   });
 
@@ -119,9 +172,15 @@ describe('kanban gateway', () => {
     await withTempDir(async (home) => {
       const marker = join(home, 'pwned');
       kanban(home, 'create', `$(touch ${marker})`, '--body', `\`touch ${marker}\`; touch ${marker}`, '--assignee', 'w');
-      await gateway(home, 'printf "%s" "$KANBAN_TASK_TITLE"; cat >/dev/null', async () => (await query(join(home, 'kanban.db'), "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0);
+      await gateway(
+        home,
+        'printf "%s" "$KANBAN_TASK_TITLE"; cat >/dev/null',
+        async () => (await query(join(home, 'kanban.db'), "SELECT 1 FROM tasks WHERE status = 'done'")).length > 0,
+      );
       expect(existsSync(marker)).toBe(false);
-      expect(await query(join(home, 'kanban.db'), 'SELECT result FROM tasks')).toEqual([{ result: `$(touch ${marker})` }]);
+      expect(await query(join(home, 'kanban.db'), 'SELECT result FROM tasks')).toEqual([
+        { result: `$(touch ${marker})` },
+      ]);
     });
   });
 
@@ -129,7 +188,8 @@ describe('kanban gateway', () => {
     await withTempDir(async (home) => {
       for (let i = 0; i < 6; i++) kanban(home, 'create', `task ${i}`, '--assignee', 'w');
       const db = join(home, 'kanban.db');
-      const allDone = async () => (await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'done'"))[0]?.n === 0;
+      const allDone = async () =>
+        (await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'done'"))[0]?.n === 0;
       // One worker and an hour between ticks: only the first task is claimed by a tick.
       const run = await gateway(home, 'true', allDone, ['--max-workers', '1', '--tick', '3600000']);
       expect(run.code).toBe(0);
@@ -148,15 +208,19 @@ describe('kanban gateway', () => {
       const done = async () => (await query(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'"))[0]?.n === 1;
       const run = await gateway(home, 'echo "$KANBAN_ASSIGNEE"', done, ['--default-assignee', 'helper']);
       expect(run.code).toBe(0);
-      expect(await query(db, 'SELECT assignee, result FROM tasks WHERE id = ?', [id])).toEqual([{ assignee: 'helper', result: 'helper' }]);
-      const [assigned] = await query(db, "SELECT payload FROM task_events WHERE task_id = ? AND kind = 'assigned'", [id]);
+      expect(await query(db, 'SELECT assignee, result FROM tasks WHERE id = ?', [id])).toEqual([
+        { assignee: 'helper', result: 'helper' },
+      ]);
+      const [assigned] = await query(db, "SELECT payload FROM task_events WHERE task_id = ? AND kind = 'assigned'", [
+        id,
+      ]);
       expect(JSON.parse(String(assigned?.payload))).toEqual({ assignee: 'helper', source: 'kanban.default_assignee' });
     });
   });
 
   it.each([
     ['a fresh file', async () => undefined],
-    ['an old-shaped file', async (db: string) => writeLegacyBoard(db, LEGACY_SHAPES[0]!)],
+    ['an old-shaped file', async (db: string) => writeLegacyBoard(db, EARLIEST_SHAPE)],
   ])('boots on %s with both loops together, logging no migration error, over 5 trials', async (_what, prepare) => {
     for (let trial = 0; trial < 5; trial++) {
       await withTempDir(async (home) => {
@@ -165,7 +229,9 @@ describe('kanban gateway', () => {
         expect(run.code).toBe(0);
         expect(run.stderr).toContain('gateway: stopped');
         expect(run.stderr).not.toMatch(/failed|error/i);
-        expect(await query(join(home, 'kanban.db'), 'SELECT COUNT(*) AS n FROM __drizzle_migrations')).toEqual([{ n: knownMigrations().length }]);
+        expect(await query(join(home, 'kanban.db'), 'SELECT COUNT(*) AS n FROM __drizzle_migrations')).toEqual([
+          { n: knownMigrations().length },
+        ]);
       });
     }
   });
@@ -175,10 +241,18 @@ describe('kanban subscribe', () => {
   it('subscribes, lists and unsubscribes a chat, and says so when there was nothing to remove', async () => {
     await withTempDir(async (home) => {
       const { id } = kanban(home, '--json', 'create', 'watched').json();
-      expect(kanban(home, 'subscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').stdout).toContain(`${id} → telegram/42/7`);
-      expect(kanban(home, '--json', 'subscriptions').json()).toEqual([expect.objectContaining({ taskId: id, platform: 'telegram', chatId: '42', threadId: '7', lastEventId: 0 })]);
-      expect(kanban(home, '--json', 'unsubscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').json()).toEqual({ removed: true });
-      expect(kanban(home, 'unsubscribe', id, '--platform', 'telegram', '--chat', '42').stdout).toContain('was not subscribed');
+      expect(kanban(home, 'subscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').stdout).toContain(
+        `${id} → telegram/42/7`,
+      );
+      expect(kanban(home, '--json', 'subscriptions').json()).toEqual([
+        expect.objectContaining({ taskId: id, platform: 'telegram', chatId: '42', threadId: '7', lastEventId: 0 }),
+      ]);
+      expect(
+        kanban(home, '--json', 'unsubscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').json(),
+      ).toEqual({ removed: true });
+      expect(kanban(home, 'unsubscribe', id, '--platform', 'telegram', '--chat', '42').stdout).toContain(
+        'was not subscribed',
+      );
       expect(kanban(home, 'subscriptions', id).stdout.trim()).toBe('no subscriptions');
       const missing = kanban(home, 'subscribe', 't_nope', '--platform', 'telegram', '--chat', '42');
       expect(missing.status).toBe(1);
@@ -193,9 +267,15 @@ describe('the newest original’s statuses and blocks on the command line', () =
       const later = kanban(home, '--json', 'create', 'later').json();
       const stuck = kanban(home, '--json', 'create', 'stuck').json();
       expect(kanban(home, 'schedule', later.id, '--reason', 'after Monday').stdout).toContain('scheduled');
-      expect(kanban(home, '--json', 'list', '--status', 'scheduled').json().map((t: { id: string }) => t.id)).toEqual([later.id]);
+      expect(
+        kanban(home, '--json', 'list', '--status', 'scheduled')
+          .json()
+          .map((t: { id: string }) => t.id),
+      ).toEqual([later.id]);
       expect(kanban(home, 'board').stdout).toContain('SCHEDULED (1)');
-      expect(kanban(home, '--json', 'block', stuck.id, '--reason', 'which key?', '--kind', 'needs_input').json()).toMatchObject({ status: 'blocked', blockKind: 'needs_input', blockRecurrences: 1 });
+      expect(
+        kanban(home, '--json', 'block', stuck.id, '--reason', 'which key?', '--kind', 'needs_input').json(),
+      ).toMatchObject({ status: 'blocked', blockKind: 'needs_input', blockRecurrences: 1 });
       expect(kanban(home, 'show', stuck.id).stdout).toContain('block kind: needs_input (1 in a row)');
       const wrong = kanban(home, 'block', stuck.id, '--reason', 'x', '--kind', 'tired');
       expect(wrong.status).toBe(1);

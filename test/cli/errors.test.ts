@@ -27,7 +27,9 @@ describe('errors a person can act on', () => {
       expect(stats.stderr).toContain('[CORRUPT]');
       // --debug shows what SQLite said beneath the coded error.
       const debug = kanban(home, '--debug', 'list');
-      expect(debug.stderr).toMatch(/KanbanError: .* is damaged[\s\S]*\[code CORRUPT\]\ncaused by: [\s\S]*\[code SQLITE_CORRUPT/);
+      expect(debug.stderr).toMatch(
+        /KanbanError: .* is damaged[\s\S]*\[code CORRUPT\]\ncaused by: [\s\S]*\[code SQLITE_CORRUPT/,
+      );
     });
   });
 
@@ -47,7 +49,8 @@ describe('errors a person can act on', () => {
   it('reports a full disk as DISK_FULL with the path, writing nothing (a 256 KiB tmpfs)', async () => {
     await withTempDir(async (home) => {
       const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', home], { encoding: 'utf8' });
-      if (mount.status !== 0) throw new Error(`this test mounts a small tmpfs and needs root: mount said ${mount.stderr.trim()}`);
+      if (mount.status !== 0)
+        throw new Error(`this test mounts a small tmpfs and needs root: mount said ${mount.stderr.trim()}`);
       try {
         kanban(home, 'migrate');
         const run = kanban(home, 'create', 'big', '--body', 'x'.repeat(100_000));
@@ -65,7 +68,23 @@ describe('errors a person can act on', () => {
     await withTempDir(async (home) => {
       kanban(home, 'migrate');
       const db = join(home, 'kanban.db');
-      const run = spawnSync('/bin/sh', ['-c', 'ulimit -f 80; exec "$@"', 'sh', process.execPath, CLI, '--home', home, 'create', 'big', '--body', 'x'.repeat(100_000)], { encoding: 'utf8' });
+      const run = spawnSync(
+        '/bin/sh',
+        [
+          '-c',
+          'ulimit -f 80; exec "$@"',
+          'sh',
+          process.execPath,
+          CLI,
+          '--home',
+          home,
+          'create',
+          'big',
+          '--body',
+          'x'.repeat(100_000),
+        ],
+        { encoding: 'utf8' },
+      );
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(`${db} could not be read or written`);
       expect(run.stderr).toContain('[IO_ERROR]');

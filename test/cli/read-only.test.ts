@@ -11,8 +11,12 @@ import { query, withTempDir } from '../helpers/temp';
  */
 function asReader(home: string, ...args: string[]) {
   const node = [process.execPath, CLI, '--home', home, ...args];
-  const command = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...node] : node;
-  const run = spawnSync(command[0] ?? '', command.slice(1), { encoding: 'utf8', env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' } });
+  const command =
+    process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...node] : node;
+  const run = spawnSync(command[0] ?? '', command.slice(1), {
+    encoding: 'utf8',
+    env: { ...process.env, KANBAN_DB: '', KANBAN_BOARD: '' },
+  });
   if (run.error) throw new Error(`could not run ${command[0]}: ${run.error.message}`);
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -43,8 +47,14 @@ describe('a board this user may only read', () => {
       chmodSync(db, 0o444);
       chmodSync(home, 0o555);
       try {
-        expect(asReader(home, 'list')).toMatchObject({ status: 0, stdout: expect.stringContaining('in rollback mode') });
-        expect(asReader(home, 'create', 'refused')).toMatchObject({ status: 1, stderr: expect.stringContaining('[READ_ONLY]') });
+        expect(asReader(home, 'list')).toMatchObject({
+          status: 0,
+          stdout: expect.stringContaining('in rollback mode'),
+        });
+        expect(asReader(home, 'create', 'refused')).toMatchObject({
+          status: 1,
+          stderr: expect.stringContaining('[READ_ONLY]'),
+        });
       } finally {
         chmodSync(home, 0o755);
       }

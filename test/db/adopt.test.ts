@@ -4,12 +4,19 @@ import { forgetFile } from '../../src/db/migrate';
 import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
 import { query, schemaOf, withTempDir } from '../helpers/temp';
 
-const RENAMED_KINDS: Record<string, string> = { ready: 'promoted', priority: 'reprioritized', spawn_auto_blocked: 'gave_up' };
+const RENAMED_KINDS: Record<string, string> = {
+  ready: 'promoted',
+  priority: 'reprioritized',
+  spawn_auto_blocked: 'gave_up',
+};
 
 async function dump(path: string) {
   const tables = await query(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
   const out: Record<string, Record<string, unknown>[]> = {};
-  for (const { name } of tables) out[String(name)] = (await query(path, `SELECT rowid AS _rowid, * FROM "${String(name)}" ORDER BY rowid`)).map((r) => ({ ...r }));
+  for (const { name } of tables)
+    out[String(name)] = (await query(path, `SELECT rowid AS _rowid, * FROM "${String(name)}" ORDER BY rowid`)).map(
+      (r) => ({ ...r }),
+    );
   return out;
 }
 
@@ -29,8 +36,10 @@ describe.each(LEGACY_SHAPES)('adopting a file of shape $name', (shape) => {
         rows.forEach((row, i) => {
           const adopted = after[table]?.[i] ?? {};
           for (const [column, value] of Object.entries(row)) {
-            if (table === 'task_events' && column === 'kind') expect(adopted[column]).toBe(RENAMED_KINDS[String(value)] ?? value);
-            else if (table === 'tasks' && column === 'current_run_id' && value === null && row.status === 'running') expect(adopted[column]).not.toBeNull();
+            if (table === 'task_events' && column === 'kind')
+              expect(adopted[column]).toBe(RENAMED_KINDS[String(value)] ?? value);
+            else if (table === 'tasks' && column === 'current_run_id' && value === null && row.status === 'running')
+              expect(adopted[column]).not.toBeNull();
             else expect(adopted[column]).toEqual(value);
           }
         });
@@ -41,7 +50,10 @@ describe.each(LEGACY_SHAPES)('adopting a file of shape $name', (shape) => {
       expect(current).toEqual(legacy);
       expect(current.some((r) => Number(r.counter) > 0)).toBe(true);
       // Every running task points at exactly one open run.
-      const running = await query(path, "SELECT t.id, (SELECT COUNT(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) AS open, t.current_run_id FROM tasks t WHERE status = 'running'");
+      const running = await query(
+        path,
+        "SELECT t.id, (SELECT COUNT(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) AS open, t.current_run_id FROM tasks t WHERE status = 'running'",
+      );
       expect(running.length).toBeGreaterThan(0);
       for (const task of running) expect([Number(task.open), task.current_run_id === null]).toEqual([1, false]);
     });

@@ -29,7 +29,14 @@ describe('ensureMigrated on a new file', () => {
       expect(report.journalMode).toBe('wal');
       const tables = await query(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
       expect(tables.map((t) => t.name)).toEqual(
-        expect.arrayContaining(['tasks', 'task_links', 'task_comments', 'task_events', 'task_runs', 'kanban_notify_subs']),
+        expect.arrayContaining([
+          'tasks',
+          'task_links',
+          'task_comments',
+          'task_events',
+          'task_runs',
+          'kanban_notify_subs',
+        ]),
       );
       expect(await ledger(path)).toHaveLength(knownMigrations().length);
     });
@@ -57,7 +64,9 @@ describe('ensureMigrated on a new file', () => {
         pathToFileURL(join(dir, 'link', 'kanban.db')).href,
         `${pathToFileURL(path).href}?mode=rwc`,
       ];
-      const reports = await Promise.all(Array.from({ length: 16 }, (_, i) => ensureMigrated(spellings[i % spellings.length] ?? path)));
+      const reports = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => ensureMigrated(spellings[i % spellings.length] ?? path)),
+      );
       expect(new Set(reports).size).toBe(1);
       expect(reports[0]?.path).toBe(path);
       expect(await ledger(path)).toHaveLength(knownMigrations().length);
@@ -116,12 +125,16 @@ describe('ensureMigrated on a file an earlier kanban-db migrated', () => {
       const report = await ensureMigrated(path);
       expect(report.applied).toEqual(later.map((m) => m.tag));
       expect(await ledger(path)).toHaveLength(knownMigrations().length);
-      expect(await query(path, 'SELECT id, title, priority FROM tasks')).toEqual([expect.objectContaining({ id: 't_00000001', title: 'kept', priority: 3 })]);
+      expect(await query(path, 'SELECT id, title, priority FROM tasks')).toEqual([
+        expect.objectContaining({ id: 't_00000001', title: 'kept', priority: 3 }),
+      ]);
       const plan = await query(
         path,
         "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, id ASC LIMIT 1",
       );
-      expect(plan.map((row) => String(row.detail))).toEqual(['SEARCH tasks USING INDEX idx_tasks_claim_order (status=?)']);
+      expect(plan.map((row) => String(row.detail))).toEqual([
+        'SEARCH tasks USING INDEX idx_tasks_claim_order (status=?)',
+      ]);
     });
   });
 });
@@ -143,7 +156,10 @@ describe('ensureMigrated refuses, leaving the file as it was', () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'kanban.db');
       await ensureMigrated(path);
-      await execScript(path, `INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ${Date.now() + 1e9})`);
+      await execScript(
+        path,
+        `INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ${Date.now() + 1e9})`,
+      );
       const before = await schemaOf(path);
       forgetFile(path);
       await expectRefusal(ensureMigrated(path), 'SCHEMA_TOO_NEW');
@@ -173,7 +189,10 @@ describe('ensureMigrated refuses, leaving the file as it was', () => {
   it('UNRECOGNISED_SCHEMA when a kanban table lacks a column no version lacks, rolling back the adoption', async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'kanban.db');
-      await execScript(path, "CREATE TABLE tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL); INSERT INTO tasks VALUES ('t_00000001', 'ready', 1)");
+      await execScript(
+        path,
+        "CREATE TABLE tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL); INSERT INTO tasks VALUES ('t_00000001', 'ready', 1)",
+      );
       const before = await schemaOf(path);
       await expectRefusal(ensureMigrated(path), 'UNRECOGNISED_SCHEMA');
       expect(await schemaOf(path)).toEqual(before);

@@ -3,12 +3,20 @@ import { join } from 'node:path';
 import { ensureMigrated, forgetFile } from '../../src/db/migrate';
 import { knownMigrations } from '../../src/db/migrations';
 import { openKanban } from '../../src/kanban';
-import { LEGACY_SHAPES, NEWEST_RUN_COLUMNS, NEWEST_TASK_COLUMNS, writeLegacyBoard } from '../helpers/legacy';
+import {
+  EARLIEST_SHAPE,
+  NEWEST_SHAPE,
+  LEGACY_SHAPES,
+  NEWEST_RUN_COLUMNS,
+  NEWEST_TASK_COLUMNS,
+  writeLegacyBoard,
+} from '../helpers/legacy';
 import { query, withTempDir } from '../helpers/temp';
 
-const NEWEST = LEGACY_SHAPES[LEGACY_SHAPES.length - 1]!;
-const EARLY = LEGACY_SHAPES[0]!;
-const columnsOf = async (db: string, table: string) => (await query(db, 'SELECT name FROM pragma_table_info(?)', [table])).map((r) => String(r.name));
+const NEWEST = NEWEST_SHAPE;
+const EARLY = EARLIEST_SHAPE;
+const columnsOf = async (db: string, table: string) =>
+  (await query(db, 'SELECT name FROM pragma_table_info(?)', [table])).map((r) => String(r.name));
 
 /** What the newest original checks when it opens a file (sheet §7): the tables it would rebuild, and every column it needs. */
 async function originalWouldAccept(db: string): Promise<string[]> {
@@ -17,7 +25,10 @@ async function originalWouldAccept(db: string): Promise<string[]> {
     const [id] = await query(db, "SELECT upper(type) AS type, pk FROM pragma_table_info(?) WHERE name = 'id'", [table]);
     if (id?.type !== 'INTEGER' || Number(id.pk) !== 1) problems.push(`${table}.id would be rebuilt`);
   }
-  const [cursor] = await query(db, "SELECT upper(type) AS type FROM pragma_table_info('kanban_notify_subs') WHERE name = 'last_event_id'");
+  const [cursor] = await query(
+    db,
+    "SELECT upper(type) AS type FROM pragma_table_info('kanban_notify_subs') WHERE name = 'last_event_id'",
+  );
   if (cursor?.type !== 'INTEGER') problems.push('kanban_notify_subs would be rebuilt');
   const want: Record<string, string[]> = {
     tasks: NEWEST_TASK_COLUMNS,
@@ -41,14 +52,17 @@ describe('files shared with the newest original', () => {
     });
   });
 
-  it.each(LEGACY_SHAPES.map((s) => [s.name, s] as const))('adopting shape %s leaves every column of the newest version in place', async (_name, shape) => {
-    await withTempDir(async (dir) => {
-      const db = join(dir, 'kanban.db');
-      await writeLegacyBoard(db, shape);
-      await ensureMigrated(db);
-      expect(await originalWouldAccept(db)).toEqual([]);
-    });
-  });
+  it.each(LEGACY_SHAPES.map((s) => [s.name, s] as const))(
+    'adopting shape %s leaves every column of the newest version in place',
+    async (_name, shape) => {
+      await withTempDir(async (dir) => {
+        const db = join(dir, 'kanban.db');
+        await writeLegacyBoard(db, shape);
+        await ensureMigrated(db);
+        expect(await originalWouldAccept(db)).toEqual([]);
+      });
+    },
+  );
 
   it('adopting a file of the newest version adds no table and no column', async () => {
     await withTempDir(async (dir) => {
@@ -83,16 +97,27 @@ describe('failure counters of an early file, kept in step', () => {
       const kb = await openKanban({ dbPath: db, retryBackoff: { baseSeconds: 0 } });
       try {
         const task = await kb.createTask({ title: 'shared', maxRetries: 10 });
-        const counters = async () => (await query(db, 'SELECT consecutive_failures AS ours, spawn_failures AS theirs, last_failure_error AS e1, last_spawn_error AS e2 FROM tasks WHERE id = ?', [task.id]))[0];
+        const counters = async () =>
+          (
+            await query(
+              db,
+              'SELECT consecutive_failures AS ours, spawn_failures AS theirs, last_failure_error AS e1, last_spawn_error AS e2 FROM tasks WHERE id = ?',
+              [task.id],
+            )
+          )[0];
         // The early original counts a spawn failure in its own columns.
-        await query(db, "UPDATE tasks SET spawn_failures = spawn_failures + 1, last_spawn_error = 'spawn: no such file' WHERE id = ?", [task.id]);
+        await query(
+          db,
+          "UPDATE tasks SET spawn_failures = spawn_failures + 1, last_spawn_error = 'spawn: no such file' WHERE id = ?",
+          [task.id],
+        );
         expect(await counters()).toEqual({ ours: 1, theirs: 1, e1: 'spawn: no such file', e2: 'spawn: no such file' });
         const claim = await kb.claimTask(task.id);
         await kb.recordFailure(task.id, { runId: claim?.runId, error: 'crashed' });
         expect(await counters()).toEqual({ ours: 2, theirs: 2, e1: 'crashed', e2: 'crashed' });
         await query(db, 'UPDATE tasks SET spawn_failures = 0, last_spawn_error = NULL WHERE id = ?', [task.id]);
         expect(await counters()).toMatchObject({ ours: 0, theirs: 0 });
-        await query(db, "UPDATE tasks SET spawn_failures = 1 WHERE id = ?", [task.id]);
+        await query(db, 'UPDATE tasks SET spawn_failures = 1 WHERE id = ?', [task.id]);
         await kb.completeTask(task.id);
         expect(await counters()).toMatchObject({ ours: 0, theirs: 0 });
       } finally {
@@ -118,7 +143,11 @@ describe('failure counters of an early file, kept in step', () => {
           await kb.recordFailure(task.id, { runId: claim?.runId, error: `failure ${i}` });
         }
         expect(await exited).toBe(0);
-        expect(await query(db, 'SELECT consecutive_failures AS ours, spawn_failures AS theirs FROM tasks WHERE id = ?', [task.id])).toEqual([{ ours: 50, theirs: 50 }]);
+        expect(
+          await query(db, 'SELECT consecutive_failures AS ours, spawn_failures AS theirs FROM tasks WHERE id = ?', [
+            task.id,
+          ]),
+        ).toEqual([{ ours: 50, theirs: 50 }]);
       } finally {
         kb.close();
       }

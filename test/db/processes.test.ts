@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureMigrated } from '../../src/db/migrate';
 import { knownMigrations } from '../../src/db/migrations';
 import { FIXTURES, releaseTogether, startChildren, type LineChild } from '../helpers/children';
-import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
+import { EARLIEST_SHAPE, shapeNamed, writeLegacyBoard } from '../helpers/legacy';
 import { query, schemaOf, withTempDir } from '../helpers/temp';
 
 const PROCESSES = 8;
@@ -21,8 +21,8 @@ interface BootAnswer {
 
 async function prepare(path: string, scenario: (typeof SCENARIOS)[number], wal: boolean): Promise<void> {
   if (scenario === 'current') await ensureMigrated(path, { wal });
-  if (scenario === 'old-early') await writeLegacyBoard(path, LEGACY_SHAPES[0]!);
-  if (scenario === 'old-bug-report') await writeLegacyBoard(path, LEGACY_SHAPES[4]!);
+  if (scenario === 'old-early') await writeLegacyBoard(path, EARLIEST_SHAPE);
+  if (scenario === 'old-bug-report') await writeLegacyBoard(path, shapeNamed('5'));
 }
 
 describe(`${PROCESSES} processes booting on one file at the same moment`, () => {
@@ -30,27 +30,32 @@ describe(`${PROCESSES} processes booting on one file at the same moment`, () => 
   beforeAll(async () => {
     children = await startChildren(PROCESSES, 'boot-child.js');
   });
-  afterAll(() => children.forEach((child) => child.stop()));
+  afterAll(() => {
+    for (const child of children) child.stop();
+  });
 
   describe.each([
     ['WAL', true],
     ['rollback journal', false],
   ])('in %s mode', (_mode, wal) => {
-    it.each(SCENARIOS)(`never fail on a %s file over ${TRIALS} trials, and record each migration once`, async (scenario) => {
-      await withTempDir(async (dir) => {
-        for (let trial = 0; trial < TRIALS; trial++) {
-          const path = join(dir, `trial-${trial}.db`);
-          await prepare(path, scenario, wal);
-          const answers = await releaseTogether<BootAnswer>(children, { file: path, wal });
-          expect(answers.filter((a) => !a.ok)).toEqual([]);
-          const migrators = answers.filter((a) => a.applied.length > 0);
-          expect(migrators).toHaveLength(scenario === 'current' ? 0 : 1);
-          expect(migrators.every((a) => a.adopted === scenario.startsWith('old'))).toBe(true);
-          const ledger = await query(path, 'SELECT created_at FROM __drizzle_migrations');
-          expect(ledger).toHaveLength(knownMigrations().length);
-        }
-      });
-    });
+    it.each(SCENARIOS)(
+      `never fail on a %s file over ${TRIALS} trials, and record each migration once`,
+      async (scenario) => {
+        await withTempDir(async (dir) => {
+          for (let trial = 0; trial < TRIALS; trial++) {
+            const path = join(dir, `trial-${trial}.db`);
+            await prepare(path, scenario, wal);
+            const answers = await releaseTogether<BootAnswer>(children, { file: path, wal });
+            expect(answers.filter((a) => !a.ok)).toEqual([]);
+            const migrators = answers.filter((a) => a.applied.length > 0);
+            expect(migrators).toHaveLength(scenario === 'current' ? 0 : 1);
+            expect(migrators.every((a) => a.adopted === scenario.startsWith('old'))).toBe(true);
+            const ledger = await query(path, 'SELECT created_at FROM __drizzle_migrations');
+            expect(ledger).toHaveLength(knownMigrations().length);
+          }
+        });
+      },
+    );
   });
 });
 
@@ -61,14 +66,17 @@ describe('a process killed in the middle of a migration', () => {
   ])('leaves the old schema and every row intact (%s mode), and the next start finishes', async (mode, suffix) => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'kanban.db');
-      await writeLegacyBoard(path, LEGACY_SHAPES[0]!, 200_000);
+      await writeLegacyBoard(path, EARLIEST_SHAPE, 200_000);
       const schema = await schemaOf(path);
       const counters = await query(path, 'SELECT SUM(spawn_failures) AS total, COUNT(*) AS n FROM tasks');
 
       const child = spawn(process.execPath, [join(FIXTURES, 'migrate-once.js'), path, mode]);
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, signal) => resolve(signal)),
+      );
       // The journal grows once the migration's transaction writes: that is the middle of it.
-      while ((statSync(path + suffix, { throwIfNoEntry: false })?.size ?? 0) === 0) await new Promise((r) => setImmediate(r));
+      while ((statSync(path + suffix, { throwIfNoEntry: false })?.size ?? 0) === 0)
+        await new Promise((r) => setImmediate(r));
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
 
@@ -77,7 +85,9 @@ describe('a process killed in the middle of a migration', () => {
 
       const report = await ensureMigrated(path, { wal: mode === 'wal' });
       expect(report.adopted).toBe(true);
-      expect(await query(path, 'SELECT SUM(consecutive_failures) AS total, COUNT(*) AS n FROM tasks')).toEqual(counters);
+      expect(await query(path, 'SELECT SUM(consecutive_failures) AS total, COUNT(*) AS n FROM tasks')).toEqual(
+        counters,
+      );
     });
   });
 });

@@ -14,7 +14,16 @@ describe('the generated migrations', () => {
       // `generate` exits 0 even when it fails, so its output is read as well as the folder.
       const run = spawnSync(
         process.execPath,
-        [join(ROOT, 'node_modules', 'drizzle-kit', 'bin.cjs'), 'generate', '--dialect', 'sqlite', '--schema', join(ROOT, 'src', 'db', 'schema.ts'), '--out', relative(ROOT, out)],
+        [
+          join(ROOT, 'node_modules', 'drizzle-kit', 'bin.cjs'),
+          'generate',
+          '--dialect',
+          'sqlite',
+          '--schema',
+          join(ROOT, 'src', 'db', 'schema.ts'),
+          '--out',
+          relative(ROOT, out),
+        ],
         { cwd: ROOT, encoding: 'utf8' },
       );
       expect(run.status).toBe(0);

@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import { alive, kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
 
-const count = async (db: string, where: string) => Number((await query(db, `SELECT COUNT(*) AS n FROM tasks WHERE ${where}`))[0]?.n);
+const count = async (db: string, where: string) =>
+  Number((await query(db, `SELECT COUNT(*) AS n FROM tasks WHERE ${where}`))[0]?.n);
 /** A worker that records its shell's pid and a grandchild's, then waits for the grandchild. */
-const PIDS_WORKER = (dir: string, seconds: number) => `sleep ${seconds} & echo "$$ $!" > ${dir}/pids-$KANBAN_TASK_ID; wait`;
-const pidsOf = (dir: string, id: string) => readFileSync(join(dir, `pids-${id}`), 'utf8').trim().split(' ').map(Number);
+const PIDS_WORKER = (dir: string, seconds: number) =>
+  `sleep ${seconds} & echo "$$ $!" > ${dir}/pids-$KANBAN_TASK_ID; wait`;
+const pidsOf = (dir: string, id: string) =>
+  readFileSync(join(dir, `pids-${id}`), 'utf8')
+    .trim()
+    .split(' ')
+    .map(Number);
 
 describe('the gateway under faults', () => {
   it('records a finished worker’s result after another process held the write lock past the busy timeout', async () => {
@@ -17,13 +23,19 @@ describe('the gateway under faults', () => {
       const run = startGatewayProcess(home, 'cat >/dev/null; sleep 1; echo ok', ['--busy-timeout', '200']);
       expect(await run.until(async () => (await count(db, "status = 'running'")) === 2)).toBe(true);
       // Python's sqlite3 holds the write lock for 3 s while both workers finish.
-      const holder = spawn('python3', ['-c', `import sqlite3,time; c=sqlite3.connect(${JSON.stringify(db)}, isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(3)`]);
+      const holder = spawn('python3', [
+        '-c',
+        `import sqlite3,time; c=sqlite3.connect(${JSON.stringify(db)}, isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(3)`,
+      ]);
       await new Promise((resolve) => holder.stdout.once('data', resolve));
       expect(await run.until(async () => (await count(db, "status = 'done'")) === 2)).toBe(true);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(run.stderr()).toContain('locked by another process');
-      for (const id of ids) expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [id])).toEqual([{ status: 'done', outcome: 'completed' }]);
+      for (const id of ids)
+        expect(await query(db, 'SELECT status, outcome FROM task_runs WHERE task_id = ?', [id])).toEqual([
+          { status: 'done', outcome: 'completed' },
+        ]);
     });
   });
 
@@ -40,7 +52,9 @@ describe('the gateway under faults', () => {
       expect(pids.filter(alive)).toEqual([]);
       expect(await count(db, "status = 'running'")).toBe(0);
       expect(await count(db, "status = 'ready'")).toBe(2);
-      expect(await query(db, "SELECT COUNT(*) AS n FROM task_runs WHERE outcome = 'reclaimed' AND ended_at IS NOT NULL")).toEqual([{ n: 2 }]);
+      expect(
+        await query(db, "SELECT COUNT(*) AS n FROM task_runs WHERE outcome = 'reclaimed' AND ended_at IS NOT NULL"),
+      ).toEqual([{ n: 2 }]);
     });
   });
 
@@ -52,7 +66,9 @@ describe('the gateway under faults', () => {
       expect(await run.until(() => existsSync(join(home, 'started')))).toBe(true);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
-      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [id])).toEqual([{ status: 'done', result: 'finished' }]);
+      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [id])).toEqual([
+        { status: 'done', result: 'finished' },
+      ]);
     });
   });
 
@@ -75,7 +91,11 @@ describe('the gateway under faults', () => {
     await withTempDir(async (home) => {
       const { id } = kanban(home, '--json', 'create', 'orphan', '--assignee', 'w').json();
       const db = join(home, 'kanban.db');
-      const first = startGatewayProcess(home, `if [ -e ${home}/again ]; then echo second; else touch ${home}/again; ${PIDS_WORKER(home, 60)}; fi`, ['--claim-ttl', '1']);
+      const first = startGatewayProcess(
+        home,
+        `if [ -e ${home}/again ]; then echo second; else touch ${home}/again; ${PIDS_WORKER(home, 60)}; fi`,
+        ['--claim-ttl', '1'],
+      );
       expect(await first.until(() => existsSync(join(home, `pids-${id}`)))).toBe(true);
       const pids = pidsOf(home, id);
       first.child.kill('SIGKILL');
@@ -83,11 +103,17 @@ describe('the gateway under faults', () => {
       const gone = await first.until(() => pids.every((pid) => !alive(pid)), 5_000);
       expect(pids.filter(alive)).toEqual([]);
       expect(gone).toBe(true);
-      const second = startGatewayProcess(home, `if [ -e ${home}/again ]; then echo second; else touch ${home}/again; sleep 60; fi`);
+      const second = startGatewayProcess(
+        home,
+        `if [ -e ${home}/again ]; then echo second; else touch ${home}/again; sleep 60; fi`,
+      );
       expect(await second.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
       second.child.kill('SIGTERM');
       await second.exited;
-      expect(await query(db, 'SELECT outcome FROM task_runs WHERE task_id = ? ORDER BY id', [id])).toEqual([{ outcome: 'reclaimed' }, { outcome: 'completed' }]);
+      expect(await query(db, 'SELECT outcome FROM task_runs WHERE task_id = ? ORDER BY id', [id])).toEqual([
+        { outcome: 'reclaimed' },
+        { outcome: 'completed' },
+      ]);
       expect(await query(db, 'SELECT result FROM tasks WHERE id = ?', [id])).toEqual([{ result: 'second' }]);
     });
   });
@@ -97,10 +123,14 @@ describe('the gateway under faults', () => {
       const { id } = kanban(home, '--json', 'create', 'patient', '--assignee', 'w', '--max-runtime', '3000000').json();
       const db = join(home, 'kanban.db');
       const run = startGatewayProcess(home, 'sleep 0.3; echo ok');
-      expect(await run.until(async () => (await count(db, "status <> 'ready' AND status <> 'running'")) === 1)).toBe(true);
+      expect(await run.until(async () => (await count(db, "status <> 'ready' AND status <> 'running'")) === 1)).toBe(
+        true,
+      );
       run.child.kill('SIGTERM');
       await run.exited;
-      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [id])).toEqual([{ status: 'done', result: 'ok' }]);
+      expect(await query(db, 'SELECT status, result FROM tasks WHERE id = ?', [id])).toEqual([
+        { status: 'done', result: 'ok' },
+      ]);
     });
   });
 
@@ -109,7 +139,12 @@ describe('the gateway under faults', () => {
       kanban(home, 'migrate');
       const db = join(home, 'kanban.db');
       const title = 'x'.repeat(1_000_000);
-      await query(db, "INSERT INTO tasks (id, title, status, assignee, created_at) VALUES ('t_0000b16b', ?, 'ready', 'w', 1)", [title]);
+      await query(
+        db,
+        "INSERT INTO tasks (id, title, status, assignee, created_at) VALUES ('t_0000b16b', ?, 'ready', 'w', 1)",
+        [title],
+      );
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
       const run = startGatewayProcess(home, 'printf "%s:" "${#KANBAN_TASK_TITLE}"; wc -c | tr -d " "');
       expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
       run.child.kill('SIGTERM');
@@ -129,8 +164,12 @@ describe('the gateway under faults', () => {
       expect(await run.until(async () => (await count(db, "status = 'blocked'")) === 1)).toBe(true);
       run.child.kill('SIGTERM');
       await run.exited;
-      expect(await query(db, 'SELECT consecutive_failures FROM tasks WHERE id = ?', [id])).toEqual([{ consecutive_failures: 1 }]);
-      expect(run.stderr()).toMatch(new RegExp(`${id} \\(run \\d+, [\\d.]+ s\\) crashed, gave up after 1 failures: .*no-such-worker`));
+      expect(await query(db, 'SELECT consecutive_failures FROM tasks WHERE id = ?', [id])).toEqual([
+        { consecutive_failures: 1 },
+      ]);
+      expect(run.stderr()).toMatch(
+        new RegExp(`${id} \\(run \\d+, [\\d.]+ s\\) crashed, gave up after 1 failures: .*no-such-worker`),
+      );
     });
   });
 });
@@ -149,16 +188,18 @@ describe('the command line refuses bad input before anything runs', () => {
     });
   });
 
-  it.each([['board', '--width', '0'], ['board', '--width', '-5'], ['gateway', '--worker', 'true', '--max-workers', '0'], ['gateway', '--worker', 'true', '--tick', 'soon']])(
-    '%j is refused by the option parser',
-    async (...args) => {
-      await withTempDir(async (home) => {
-        const run = kanban(home, ...args);
-        expect(run.status).not.toBe(0);
-        expect(run.stderr).toMatch(/must be at least 1|is not a whole number/);
-      });
-    },
-  );
+  it.each([
+    ['board', '--width', '0'],
+    ['board', '--width', '-5'],
+    ['gateway', '--worker', 'true', '--max-workers', '0'],
+    ['gateway', '--worker', 'true', '--tick', 'soon'],
+  ])('%j is refused by the option parser', async (...args) => {
+    await withTempDir(async (home) => {
+      const run = kanban(home, ...args);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/must be at least 1|is not a whole number/);
+    });
+  });
 
   it('works the file --db names, not the default board', async () => {
     await withTempDir(async (home) => {

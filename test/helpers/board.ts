@@ -11,7 +11,10 @@ export class FakeClock {
 }
 
 /** Opens a board in a new temporary home with a fake clock; closes it and removes the folder afterwards. */
-export async function withTempBoard<T>(fn: (kb: Kanban, clock: FakeClock, home: string) => Promise<T>, options: OpenKanbanOptions = {}): Promise<T> {
+export async function withTempBoard<T>(
+  fn: (kb: Kanban, clock: FakeClock, home: string) => Promise<T>,
+  options: OpenKanbanOptions = {},
+): Promise<T> {
   return withTempDir(async (home) => {
     const clock = new FakeClock();
     const kb = await openKanban({ home, board: 'default', now: clock.now, ...options });

@@ -20,7 +20,8 @@ export class LineChild {
     });
     proc.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     proc.on('exit', (code, signal) => {
-      for (const waiter of this.queue.splice(0)) waiter.reject(new Error(`child exited (${code ?? signal}): ${this.stderr}`));
+      for (const waiter of this.queue.splice(0))
+        waiter.reject(new Error(`child exited (${code ?? signal}): ${this.stderr}`));
     });
   }
 
@@ -38,7 +39,7 @@ export class LineChild {
   }
 
   send(message: unknown): void {
-    this.proc.stdin.write(JSON.stringify(message) + '\n');
+    this.proc.stdin.write(`${JSON.stringify(message)}\n`);
   }
 
   stop(): void {

@@ -22,7 +22,11 @@ export interface GatewayProcess {
 }
 
 export function startGatewayProcess(home: string, worker: string, extra: string[] = []): GatewayProcess {
-  const child = spawn(process.execPath, [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra], { env: ENV });
+  const child = spawn(
+    process.execPath,
+    [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra],
+    { env: ENV },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

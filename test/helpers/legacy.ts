@@ -24,7 +24,13 @@ const BASE_TASK_COLUMNS = [
   'idempotency_key TEXT',
 ];
 const RUN_COLUMNS = ['worker_pid INTEGER', 'max_runtime_seconds INTEGER', 'last_heartbeat_at INTEGER'];
-const V5_TAIL = ['current_run_id INTEGER', 'workflow_template_id TEXT', 'current_step_key TEXT', 'skills TEXT', 'max_retries INTEGER'];
+const V5_TAIL = [
+  'current_run_id INTEGER',
+  'workflow_template_id TEXT',
+  'current_step_key TEXT',
+  'skills TEXT',
+  'max_retries INTEGER',
+];
 
 /** The columns the newest original adds to task_runs, in its order (sheet §7). */
 export const NEWEST_RUN_COLUMNS = [
@@ -47,8 +53,19 @@ export const NEWEST_RUN_COLUMNS = [
 
 /** The columns the newest original adds to tasks (sheet §7). */
 export const NEWEST_TASK_COLUMNS = [
-  'branch_name', 'project_id', 'model_override', 'goal_mode', 'goal_max_turns', 'session_id', 'block_kind', 'block_recurrences',
-  'plan_audit_required', 'plan_audit_max_rounds', 'budget_usd', 'budget_spent_usd', 'budget_unknown_cost_runs',
+  'branch_name',
+  'project_id',
+  'model_override',
+  'goal_mode',
+  'goal_max_turns',
+  'session_id',
+  'block_kind',
+  'block_recurrences',
+  'plan_audit_required',
+  'plan_audit_max_rounds',
+  'budget_usd',
+  'budget_spent_usd',
+  'budget_unknown_cost_runs',
 ];
 
 export interface LegacyShape {
@@ -175,10 +192,15 @@ const has = (shape: LegacyShape, column: string) => shape.taskColumns.some((c) =
 
 /** Creates a legacy file with `taskCount` tasks (a few of each status), links, comments, events with legacy kinds, runs and subscriptions. */
 export async function writeLegacyBoard(path: string, shape: LegacyShape, taskCount = 12): Promise<void> {
-  const counterCols = shape.counter === 'spawn_failures' ? 'spawn_failures, last_spawn_error' : 'consecutive_failures, last_failure_error';
-  const copyCols = has(shape, 'spawn_failures') && has(shape, 'consecutive_failures') ? ', spawn_failures, last_spawn_error' : '';
-  const copyVals = copyCols ? ', n % 3, CASE WHEN n % 3 > 0 THEN \'spawn error \' || n END' : '';
-  const statuses = "CASE n % 7 WHEN 0 THEN 'triage' WHEN 1 THEN 'todo' WHEN 2 THEN 'ready' WHEN 3 THEN 'running' WHEN 4 THEN 'blocked' WHEN 5 THEN 'done' ELSE 'archived' END";
+  const counterCols =
+    shape.counter === 'spawn_failures'
+      ? 'spawn_failures, last_spawn_error'
+      : 'consecutive_failures, last_failure_error';
+  const copyCols =
+    has(shape, 'spawn_failures') && has(shape, 'consecutive_failures') ? ', spawn_failures, last_spawn_error' : '';
+  const copyVals = copyCols ? ", n % 3, CASE WHEN n % 3 > 0 THEN 'spawn error ' || n END" : '';
+  const statuses =
+    "CASE n % 7 WHEN 0 THEN 'triage' WHEN 1 THEN 'todo' WHEN 2 THEN 'ready' WHEN 3 THEN 'running' WHEN 4 THEN 'blocked' WHEN 5 THEN 'done' ELSE 'archived' END";
   await execScript(
     path,
     `
@@ -207,3 +229,14 @@ export async function writeLegacyBoard(path: string, shape: LegacyShape, taskCou
     `,
   );
 }
+
+/** The shape whose name starts with `number` and a space. */
+export function shapeNamed(number: string): LegacyShape {
+  const shape = LEGACY_SHAPES.find((s) => s.name.startsWith(`${number} `));
+  if (!shape) throw new Error(`no legacy shape ${number}`);
+  return shape;
+}
+
+export const EARLIEST_SHAPE = shapeNamed('1');
+/** The fork's newest shape (1bf75bced). */
+export const NEWEST_SHAPE = shapeNamed('7');

@@ -51,14 +51,25 @@ export interface TableShape {
 }
 
 export async function schemaOf(path: string): Promise<Record<string, TableShape>> {
-  const tables = await query(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  const tables = await query(
+    path,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
   const out: Record<string, TableShape> = {};
   for (const { name } of tables) {
-    const columns = await query(path, 'SELECT name, upper(type) AS type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid', [String(name)]);
-    const indexes = await query(path, "SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [String(name)]);
+    const columns = await query(
+      path,
+      'SELECT name, upper(type) AS type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid',
+      [String(name)],
+    );
+    const indexes = await query(path, "SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [
+      String(name),
+    ]);
     const indexColumns: Record<string, string[]> = {};
     for (const index of indexes) {
-      const cols = await query(path, 'SELECT name, "desc" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno', [String(index.name)]);
+      const cols = await query(path, 'SELECT name, "desc" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno', [
+        String(index.name),
+      ]);
       indexColumns[String(index.name)] = cols.map((c) => `${String(c.name)}${Number(c.desc) ? ' DESC' : ''}`);
     }
     out[String(name)] = {

@@ -77,7 +77,11 @@ describe('retry backoff', () => {
   });
 
   it('refuses a negative or fractional backoff with INVALID_INPUT', async () => {
-    await expect(withTempBoard(async () => undefined, { retryBackoff: { baseSeconds: -1 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(withTempBoard(async () => undefined, { retryBackoff: { baseSeconds: 1, maxSeconds: 0.5 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(withTempBoard(async () => undefined, { retryBackoff: { baseSeconds: -1 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(
+      withTempBoard(async () => undefined, { retryBackoff: { baseSeconds: 1, maxSeconds: 0.5 } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

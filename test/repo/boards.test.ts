@@ -23,7 +23,9 @@ describe('boards', () => {
       try {
         expect(main.path).toBe(join(home, 'kanban.db'));
         expect(other.path).toBe(join(home, 'kanban', 'boards', 'side-project', 'kanban.db'));
-        expect(JSON.parse(readFileSync(join(home, 'kanban', 'boards', 'side-project', 'board.json'), 'utf8'))).toMatchObject({ name: 'Side Project', archived: false });
+        expect(
+          JSON.parse(readFileSync(join(home, 'kanban', 'boards', 'side-project', 'board.json'), 'utf8')),
+        ).toMatchObject({ name: 'Side Project', archived: false });
         await main.createTask({ title: 'only on main' });
         expect(await other.listTasks()).toEqual([]);
         expect(listBoards(home).map((b) => b.slug)).toEqual(['default', 'side-project']);
@@ -62,7 +64,9 @@ describe('boards', () => {
       expect(currentBoard(home)).toBe('default');
       expect(removeBoard(home, 'drop', { delete: true, now: 43 }).action).toBe('deleted');
       expect(listBoards(home).map((b) => b.slug)).toEqual(['default']);
-      expect(() => removeBoard(home, 'default', { now: 44 })).toThrow(expect.objectContaining({ code: 'INVALID_BOARD' }));
+      expect(() => removeBoard(home, 'default', { now: 44 })).toThrow(
+        expect.objectContaining({ code: 'INVALID_BOARD' }),
+      );
     });
   });
 });
@@ -73,7 +77,9 @@ describe('comments', () => {
       const task = await kb.createTask({ title: 't' });
       await kb.addComment(task.id, { author: 'ana', body: 'first' });
       await kb.addComment(task.id, { author: 'bo', body: 'second' });
-      await expect(kb.addComment(task.id, { author: 'ana', body: '  ' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(kb.addComment(task.id, { author: 'ana', body: '  ' })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
       expect((await kb.listComments(task.id)).map((c) => c.body)).toEqual(['first', 'second']);
       expect((await kb.listEvents({ taskId: task.id, kinds: ['commented'] })).length).toBe(2);
     });

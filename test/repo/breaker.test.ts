@@ -12,12 +12,21 @@ describe('the failure breaker', () => {
     await withTempBoard(async (kb) => {
       const task = await kb.createTask({ title: 't' });
       const first = await failOnce(kb, task.id);
-      expect(first).toMatchObject({ failures: 1, gaveUp: false, task: { status: 'ready', consecutiveFailures: 1, lastFailureError: 'worker crashed' } });
+      expect(first).toMatchObject({
+        failures: 1,
+        gaveUp: false,
+        task: { status: 'ready', consecutiveFailures: 1, lastFailureError: 'worker crashed' },
+      });
       const second = await failOnce(kb, task.id, 'timed out', undefined);
       expect(second).toMatchObject({ failures: 2, gaveUp: true, limit: 2, task: { status: 'blocked' } });
       const gaveUp = await kb.listEvents({ taskId: task.id, kinds: ['gave_up'] });
       expect(gaveUp).toHaveLength(1);
-      expect(gaveUp[0]?.payload).toMatchObject({ failures: 2, effective_limit: 2, limit_source: 'dispatcher', trigger_outcome: 'crashed' });
+      expect(gaveUp[0]?.payload).toMatchObject({
+        failures: 2,
+        effective_limit: 2,
+        limit_source: 'dispatcher',
+        trigger_outcome: 'crashed',
+      });
       expect(gaveUp[0]?.runId).not.toBeNull();
     });
   });
@@ -26,9 +35,12 @@ describe('the failure breaker', () => {
     await withTempBoard(async (kb) => {
       const own = await kb.createTask({ title: 'own', maxRetries: 1 });
       expect(await failOnce(kb, own.id, 'x', 5)).toMatchObject({ gaveUp: true, limit: 1 });
-      expect((await kb.listEvents({ taskId: own.id, kinds: ['gave_up'] }))[0]?.payload).toMatchObject({ limit_source: 'task' });
+      expect((await kb.listEvents({ taskId: own.id, kinds: ['gave_up'] }))[0]?.payload).toMatchObject({
+        limit_source: 'task',
+      });
       const caller = await kb.createTask({ title: 'caller' });
-      for (let i = 1; i < 3; i++) expect(await failOnce(kb, caller.id, 'x', 3)).toMatchObject({ gaveUp: false, failures: i });
+      for (let i = 1; i < 3; i++)
+        expect(await failOnce(kb, caller.id, 'x', 3)).toMatchObject({ gaveUp: false, failures: i });
       expect(await failOnce(kb, caller.id, 'x', 3)).toMatchObject({ gaveUp: true, failures: 3 });
     });
   });

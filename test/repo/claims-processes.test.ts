@@ -21,10 +21,14 @@ describe(`${PROCESSES} processes claiming from one board`, () => {
         expect(claimed).toHaveLength(TASKS);
         expect(new Set(claimed).size).toBe(TASKS);
         expect(answers.filter((a) => a.claimed.length > 0).length).toBeGreaterThan(1);
-        expect(await query(file, "SELECT COUNT(*) AS n FROM task_runs WHERE outcome = 'completed'")).toEqual([{ n: TASKS }]);
-        expect(await query(file, "SELECT COUNT(*) AS n FROM task_events WHERE kind = 'claimed'")).toEqual([{ n: TASKS }]);
+        expect(await query(file, "SELECT COUNT(*) AS n FROM task_runs WHERE outcome = 'completed'")).toEqual([
+          { n: TASKS },
+        ]);
+        expect(await query(file, "SELECT COUNT(*) AS n FROM task_events WHERE kind = 'claimed'")).toEqual([
+          { n: TASKS },
+        ]);
       } finally {
-        children.forEach((child) => child.stop());
+        for (const child of children) child.stop();
       }
     });
   });

@@ -10,7 +10,11 @@ describe('completeAndClaimNext', () => {
       const second = await kb.createTask({ title: 'second', assignee: 'w', priority: 1 });
       const claim = await kb.claimNextTask({ assignee: 'w' });
       expect(claim?.task.id).toBe(first.id);
-      const { completed, next } = await kb.completeAndClaimNext(first.id, { runId: claim?.runId, result: 'ok', claimNext: { assignee: 'w' } });
+      const { completed, next } = await kb.completeAndClaimNext(first.id, {
+        runId: claim?.runId,
+        result: 'ok',
+        claimNext: { assignee: 'w' },
+      });
       expect(completed).toEqual(await kb.getTask(first.id));
       expect(completed).toMatchObject({ status: 'done', result: 'ok', currentRunId: null });
       expect(next?.task).toEqual(await kb.getTask(second.id));
@@ -29,7 +33,10 @@ describe('completeAndClaimNext', () => {
       await kb.createTask({ title: 'second', assignee: 'w', priority: 1 });
       const claim = await kb.claimNextTask();
       // Another program's trigger refuses every new run, so the claim half fails inside SQLite.
-      await execScript(kb.path, "CREATE TRIGGER no_runs BEFORE INSERT ON task_runs BEGIN SELECT RAISE(ABORT, 'runs are frozen'); END;");
+      await execScript(
+        kb.path,
+        "CREATE TRIGGER no_runs BEFORE INSERT ON task_runs BEGIN SELECT RAISE(ABORT, 'runs are frozen'); END;",
+      );
       const before = await snapshot(kb);
       const error = await kb.completeAndClaimNext(first.id, { runId: claim?.runId }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
@@ -47,7 +54,9 @@ describe('completeAndClaimNext', () => {
       await kb.createTask({ title: 'second' });
       const claim = await kb.claimTask(first.id);
       const before = await snapshot(kb);
-      await expect(kb.completeAndClaimNext(first.id, { runId: (claim?.runId ?? 0) + 1 })).rejects.toMatchObject({ code: 'STALE_RUN' });
+      await expect(kb.completeAndClaimNext(first.id, { runId: (claim?.runId ?? 0) + 1 })).rejects.toMatchObject({
+        code: 'STALE_RUN',
+      });
       expect(await snapshot(kb)).toEqual(before);
       expect(await query(kb.path, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'")).toEqual([{ n: 1 }]);
     });

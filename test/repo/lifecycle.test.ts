@@ -8,10 +8,18 @@ describe('claiming', () => {
     await withTempBoard(async (kb, clock) => {
       const task = await kb.createTask({ title: 't', assignee: 'w', maxRuntimeSeconds: 60 });
       const claim = await kb.claimTask(task.id, { claimer: 'host:1' });
-      expect(claim?.task).toMatchObject({ status: 'running', claimLock: 'host:1', claimExpires: clock.seconds + DEFAULT_CLAIM_TTL_SECONDS, startedAt: clock.seconds, currentRunId: claim?.runId });
+      expect(claim?.task).toMatchObject({
+        status: 'running',
+        claimLock: 'host:1',
+        claimExpires: clock.seconds + DEFAULT_CLAIM_TTL_SECONDS,
+        startedAt: clock.seconds,
+        currentRunId: claim?.runId,
+      });
       expect(await kb.claimTask(task.id)).toBeUndefined();
       const runs = await kb.listRuns(task.id);
-      expect(runs).toEqual([expect.objectContaining({ id: claim?.runId, status: 'running', profile: 'w', maxRuntimeSeconds: 60 })]);
+      expect(runs).toEqual([
+        expect.objectContaining({ id: claim?.runId, status: 'running', profile: 'w', maxRuntimeSeconds: 60 }),
+      ]);
       expect((await kb.listEvents({ taskId: task.id, kinds: ['claimed'] }))[0]?.runId).toBe(claim?.runId);
     });
   });
@@ -47,7 +55,10 @@ describe('claiming', () => {
       clock.advance(100);
       const beat = await kb.heartbeat(task.id, { runId: claim?.runId, ttlSeconds: 30 });
       expect(beat).toMatchObject({ claimExpires: clock.seconds + 30, lastHeartbeatAt: clock.seconds });
-      expect((await kb.listRuns(task.id))[0]).toMatchObject({ claimExpires: clock.seconds + 30, lastHeartbeatAt: clock.seconds });
+      expect((await kb.listRuns(task.id))[0]).toMatchObject({
+        claimExpires: clock.seconds + 30,
+        lastHeartbeatAt: clock.seconds,
+      });
     });
   });
 
@@ -58,8 +69,17 @@ describe('claiming', () => {
       expect(await kb.releaseStaleClaims()).toEqual([]);
       clock.advance(11);
       expect(await kb.releaseStaleClaims()).toEqual([task.id]);
-      expect(await kb.getTask(task.id)).toMatchObject({ status: 'ready', claimLock: null, currentRunId: null, consecutiveFailures: 0 });
-      expect((await kb.listRuns(task.id))[0]).toMatchObject({ status: 'reclaimed', outcome: 'reclaimed', endedAt: clock.seconds });
+      expect(await kb.getTask(task.id)).toMatchObject({
+        status: 'ready',
+        claimLock: null,
+        currentRunId: null,
+        consecutiveFailures: 0,
+      });
+      expect((await kb.listRuns(task.id))[0]).toMatchObject({
+        status: 'reclaimed',
+        outcome: 'reclaimed',
+        endedAt: clock.seconds,
+      });
     });
   });
 });
@@ -73,7 +93,14 @@ describe('moves', () => {
       await kb.recordFailure(parent.id, { error: 'once' });
       const again = await kb.claimTask(parent.id);
       const done = await kb.completeTask(parent.id, { runId: again?.runId, result: 'all good', summary: 'did it' });
-      expect(done).toMatchObject({ status: 'done', completedAt: clock.seconds, result: 'all good', consecutiveFailures: 0, currentRunId: null, claimLock: null });
+      expect(done).toMatchObject({
+        status: 'done',
+        completedAt: clock.seconds,
+        result: 'all good',
+        consecutiveFailures: 0,
+        currentRunId: null,
+        claimLock: null,
+      });
       expect((await kb.listRuns(parent.id)).map((r) => [r.id, r.outcome])).toEqual([
         [claim?.runId, 'crashed'],
         [again?.runId, 'completed'],
@@ -151,4 +178,3 @@ describe('run fencing', () => {
     });
   });
 });
-

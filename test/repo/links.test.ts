@@ -22,7 +22,12 @@ describe('dependencies', () => {
       expect((await kb.getTask(child.id)).status).toBe('todo');
       await kb.unlinkTasks(parent.id, child.id);
       expect((await kb.getTask(child.id)).status).toBe('ready');
-      expect((await kb.listEvents({ taskId: child.id })).map((e) => e.kind)).toEqual(['created', 'linked', 'unlinked', 'promoted']);
+      expect((await kb.listEvents({ taskId: child.id })).map((e) => e.kind)).toEqual([
+        'created',
+        'linked',
+        'unlinked',
+        'promoted',
+      ]);
     });
   });
 

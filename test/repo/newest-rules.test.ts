@@ -27,7 +27,10 @@ describe('archived parents (sheet §2)', () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'parent' });
       const child = await kb.createTask({ title: 'child', parents: [parent.id] });
-      await execScript(kb.path, `UPDATE tasks SET status = 'archived' WHERE id = '${parent.id}'; UPDATE tasks SET status = 'ready' WHERE id = '${child.id}';`);
+      await execScript(
+        kb.path,
+        `UPDATE tasks SET status = 'archived' WHERE id = '${parent.id}'; UPDATE tasks SET status = 'ready' WHERE id = '${child.id}';`,
+      );
       expect((await kb.claimNextTask())?.task.id).toBe(child.id);
     });
   });
@@ -42,7 +45,10 @@ describe('scheduled (sheet §1)', () => {
       const [run] = await kb.listRuns(task.id);
       expect(run).toMatchObject({ status: 'scheduled', outcome: 'scheduled', summary: 'after the release on Monday' });
       expect(run?.startedAt).toBe(run?.endedAt);
-      expect((await kb.listEvents({ taskId: task.id, kinds: ['scheduled'] }))[0]).toMatchObject({ payload: { reason: 'after the release on Monday' }, runId: run?.id });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['scheduled'] }))[0]).toMatchObject({
+        payload: { reason: 'after the release on Monday' },
+        runId: run?.id,
+      });
       expect(await kb.claimNextTask()).toBeUndefined();
       expect(await kb.promoteReady()).toEqual([]);
       await expect(kb.completeTask(task.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
@@ -85,7 +91,10 @@ describe('review (sheet §1)', () => {
       expect(await kb.claimNextTask()).toBeUndefined();
       const first = await kb.claimReviewTask();
       expect(first?.task).toMatchObject({ id: high.id, status: 'running' });
-      expect((await kb.listEvents({ taskId: high.id, kinds: ['claimed'] }))[0]?.payload).toMatchObject({ run_id: first?.runId, source_status: 'review' });
+      expect((await kb.listEvents({ taskId: high.id, kinds: ['claimed'] }))[0]?.payload).toMatchObject({
+        run_id: first?.runId,
+        source_status: 'review',
+      });
       expect((await kb.claimReviewTask())?.task.id).toBe(low.id);
       expect(await kb.claimReviewTask()).toBeUndefined();
       expect((await kb.completeTask(high.id)).status).toBe('done');
@@ -99,19 +108,45 @@ describe('typed blocks (sheet §3)', () => {
       const task = await kb.createTask({ title: 't' });
       const waiting = await kb.blockTask(task.id, { reason: 'waits for the API', kind: 'dependency' });
       expect(waiting).toMatchObject({ status: 'todo', blockKind: 'dependency', blockRecurrences: 0 });
-      expect((await kb.listEvents({ taskId: task.id, kinds: ['dependency_wait'] }))[0]?.payload).toEqual({ reason: 'waits for the API', kind: 'dependency' });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['dependency_wait'] }))[0]?.payload).toEqual({
+        reason: 'waits for the API',
+        kind: 'dependency',
+      });
       await kb.promoteReady();
-      expect(await kb.blockTask(task.id, { reason: 'which key?', kind: 'needs_input' })).toMatchObject({ status: 'blocked', blockKind: 'needs_input', blockRecurrences: 1 });
-      expect((await kb.listEvents({ taskId: task.id, kinds: ['blocked'] }))[0]?.payload).toEqual({ reason: 'which key?', kind: 'needs_input', recurrences: 1 });
+      expect(await kb.blockTask(task.id, { reason: 'which key?', kind: 'needs_input' })).toMatchObject({
+        status: 'blocked',
+        blockKind: 'needs_input',
+        blockRecurrences: 1,
+      });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['blocked'] }))[0]?.payload).toEqual({
+        reason: 'which key?',
+        kind: 'needs_input',
+        recurrences: 1,
+      });
       // Unblocking keeps the kind and its count; the same kind again is a loop.
-      expect(await kb.unblockTask(task.id)).toMatchObject({ status: 'ready', blockKind: 'needs_input', blockRecurrences: 1 });
-      expect(await kb.blockTask(task.id, { reason: 'which key, again?', kind: 'needs_input' })).toMatchObject({ status: 'triage', blockRecurrences: 2 });
-      expect((await kb.listEvents({ taskId: task.id, kinds: ['block_loop_detected'] }))[0]?.payload).toEqual({ reason: 'which key, again?', kind: 'needs_input', recurrences: 2, limit: 2 });
+      expect(await kb.unblockTask(task.id)).toMatchObject({
+        status: 'ready',
+        blockKind: 'needs_input',
+        blockRecurrences: 1,
+      });
+      expect(await kb.blockTask(task.id, { reason: 'which key, again?', kind: 'needs_input' })).toMatchObject({
+        status: 'triage',
+        blockRecurrences: 2,
+      });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['block_loop_detected'] }))[0]?.payload).toEqual({
+        reason: 'which key, again?',
+        kind: 'needs_input',
+        recurrences: 2,
+        limit: 2,
+      });
 
       const other = await kb.createTask({ title: 'other' });
       await kb.blockTask(other.id, { reason: 'flaky network', kind: 'transient' });
       await kb.unblockTask(other.id);
-      expect(await kb.blockTask(other.id, { reason: 'no permission', kind: 'capability' })).toMatchObject({ status: 'blocked', blockRecurrences: 1 });
+      expect(await kb.blockTask(other.id, { reason: 'no permission', kind: 'capability' })).toMatchObject({
+        status: 'blocked',
+        blockRecurrences: 1,
+      });
       await kb.unblockTask(other.id);
       expect(await kb.completeTask(other.id)).toMatchObject({ status: 'done', blockKind: null, blockRecurrences: 0 });
     });
@@ -120,7 +155,9 @@ describe('typed blocks (sheet §3)', () => {
   it('refuses an unknown kind with INVALID_INPUT and writes nothing', async () => {
     await withTempBoard(async (kb) => {
       const task = await kb.createTask({ title: 't' });
-      await expect(kb.blockTask(task.id, { reason: 'x', kind: JSON.parse('"tired"') })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(kb.blockTask(task.id, { reason: 'x', kind: JSON.parse('"tired"') })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
       expect(await kb.getTask(task.id)).toMatchObject({ status: 'ready', blockKind: null });
     });
   });
@@ -157,7 +194,10 @@ describe('claim gates (sheet §5)', () => {
       expect(await kb.claimNextTask()).toBeUndefined();
       expect(await kb.claimTask(audited.id)).toBeUndefined();
       expect((await kb.getTask(audited.id)).status).toBe('ready');
-      await execScript(kb.path, `INSERT INTO task_events (task_id, kind, created_at) VALUES ('${audited.id}', 'plan_audit_approved', 2)`);
+      await execScript(
+        kb.path,
+        `INSERT INTO task_events (task_id, kind, created_at) VALUES ('${audited.id}', 'plan_audit_approved', 2)`,
+      );
       expect((await kb.claimNextTask())?.task.id).toBe(audited.id);
       await query(kb.path, 'UPDATE tasks SET budget_spent_usd = 1.5 WHERE id = ?', [budgeted.id]);
       expect((await kb.claimNextTask())?.task.id).toBe(budgeted.id);
@@ -174,10 +214,15 @@ describe('event payloads the original’s notifier reads (sheet §4)', () => {
       await kb.recordFailure(slow.id, { runId: claim?.runId, error: 'ran past 60s', outcome: 'timed_out' });
       const [timedOut] = await kb.listEvents({ taskId: slow.id, kinds: ['timed_out'] });
       expect(timedOut?.payload).toMatchObject({ limit_seconds: 60, elapsed_seconds: 61 });
-      expect((await kb.listEvents({ taskId: slow.id, kinds: ['gave_up'] }))[0]?.payload).toMatchObject({ error: 'ran past 60s' });
+      expect((await kb.listEvents({ taskId: slow.id, kinds: ['gave_up'] }))[0]?.payload).toMatchObject({
+        error: 'ran past 60s',
+      });
       const quick = await kb.createTask({ title: 'quick' });
       await kb.completeTask(quick.id, { result: 'all good', summary: 'shipped it\nand more detail' });
-      expect((await kb.listEvents({ taskId: quick.id, kinds: ['completed'] }))[0]?.payload).toEqual({ result_len: 8, summary: 'shipped it' });
+      expect((await kb.listEvents({ taskId: quick.id, kinds: ['completed'] }))[0]?.payload).toEqual({
+        result_len: 8,
+        summary: 'shipped it',
+      });
     });
   });
 });

@@ -72,7 +72,9 @@ describe('notification subscriptions', () => {
 
   it('refuses a subscription to an unknown task', async () => {
     await withTempBoard(async (kb) => {
-      await expect(kb.subscribe({ taskId: 't_00000000', platform: 'p', chatId: 'c' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(kb.subscribe({ taskId: 't_00000000', platform: 'p', chatId: 'c' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
     });
   });
 });

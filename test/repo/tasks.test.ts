@@ -7,7 +7,13 @@ describe('creating tasks', () => {
     await withTempBoard(async (kb, clock) => {
       const task = await kb.createTask({ title: 'Write the report', assignee: '  Writer ', skills: ['search'] });
       expect(task.id).toMatch(/^t_[0-9a-f]{8}$/);
-      expect(task).toMatchObject({ status: 'ready', assignee: 'writer', createdAt: clock.seconds, skills: ['search'], priority: 0 });
+      expect(task).toMatchObject({
+        status: 'ready',
+        assignee: 'writer',
+        createdAt: clock.seconds,
+        skills: ['search'],
+        priority: 0,
+      });
       expect((await kb.listEvents({ taskId: task.id })).map((e) => e.kind)).toEqual(['created']);
     });
   });
@@ -84,7 +90,10 @@ describe('text with NUL bytes', () => {
       ];
       for (const [field, refused] of refusals) {
         const error = await refused.catch((e: unknown) => e);
-        expect(error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(`Invalid ${field}: contains a NUL byte`) });
+        expect(error).toMatchObject({
+          code: 'INVALID_INPUT',
+          message: expect.stringContaining(`Invalid ${field}: contains a NUL byte`),
+        });
       }
       expect(await snapshot(kb)).toEqual(before);
     });

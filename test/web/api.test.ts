@@ -8,7 +8,14 @@ interface Call {
   json: () => unknown;
 }
 
-async function withServer(fn: (call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Call>, ids: { a: string; b: string }, server: BoardServer) => Promise<void>, token?: string): Promise<void> {
+async function withServer(
+  fn: (
+    call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Call>,
+    ids: { a: string; b: string },
+    server: BoardServer,
+  ) => Promise<void>,
+  token?: string,
+): Promise<void> {
   await withTempDir(async (home) => {
     const kb = await openKanban({ home, board: 'default' });
     const a = await kb.createTask({ title: 'alpha', assignee: 'w' });
@@ -18,7 +25,11 @@ async function withServer(fn: (call: (method: string, path: string, body?: unkno
     try {
       await fn(
         async (method, path, body, headers = {}) => {
-          const response = await fetch(`${server.url}api${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+          const response = await fetch(`${server.url}api${path}`, {
+            method,
+            headers: { 'content-type': 'application/json', ...headers },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
           const text = await response.text();
           return { status: response.status, json: () => JSON.parse(text) };
         },
@@ -35,15 +46,33 @@ describe('the web API', () => {
   it('lists boards, tasks with filters and search, a task with its links, comments, runs and events, and stats', async () => {
     await withServer(async (call, { a, b }) => {
       expect((await call('GET', '/boards')).json()).toEqual([{ slug: 'default', name: 'Default' }]);
-      expect(((await call('GET', '/boards/default/tasks?assignee=w')).json() as { id: string }[]).map((t) => t.id)).toEqual([a]);
-      expect(((await call('GET', '/boards/default/tasks?q=SEARCHABLE')).json() as { id: string }[]).map((t) => t.id)).toEqual([b]);
-      expect(((await call('GET', '/boards/default/tasks?status=ready&status=done')).json() as unknown[]).length).toBe(2);
+      expect(
+        ((await call('GET', '/boards/default/tasks?assignee=w')).json() as { id: string }[]).map((t) => t.id),
+      ).toEqual([a]);
+      expect(
+        ((await call('GET', '/boards/default/tasks?q=SEARCHABLE')).json() as { id: string }[]).map((t) => t.id),
+      ).toEqual([b]);
+      expect(((await call('GET', '/boards/default/tasks?status=ready&status=done')).json() as unknown[]).length).toBe(
+        2,
+      );
       expect((await call('POST', '/boards/default/links', { parent: a, child: b })).status).toBe(201);
       const detail = await call('GET', `/boards/default/tasks/${b}`);
-      expect(detail.json()).toMatchObject({ task: { id: b, status: 'todo' }, parents: [{ id: a, title: 'alpha' }], children: [], comments: [], runs: [] });
-      expect((await call('DELETE', '/boards/default/links', { parent: a, child: b })).json()).toMatchObject({ linked: false });
-      expect((await call('POST', `/boards/default/tasks/${a}/comments`, { author: 'ana', body: 'hi' })).status).toBe(201);
-      expect((await call('GET', `/boards/default/tasks/${a}/comments`)).json()).toMatchObject([{ author: 'ana', body: 'hi' }]);
+      expect(detail.json()).toMatchObject({
+        task: { id: b, status: 'todo' },
+        parents: [{ id: a, title: 'alpha' }],
+        children: [],
+        comments: [],
+        runs: [],
+      });
+      expect((await call('DELETE', '/boards/default/links', { parent: a, child: b })).json()).toMatchObject({
+        linked: false,
+      });
+      expect((await call('POST', `/boards/default/tasks/${a}/comments`, { author: 'ana', body: 'hi' })).status).toBe(
+        201,
+      );
+      expect((await call('GET', `/boards/default/tasks/${a}/comments`)).json()).toMatchObject([
+        { author: 'ana', body: 'hi' },
+      ]);
       expect((await call('GET', `/boards/default/tasks/${a}/runs`)).json()).toEqual([]);
       expect(((await call('GET', '/boards/default/events?after=0')).json() as unknown[]).length).toBeGreaterThan(3);
       expect((await call('GET', '/boards/default/stats')).json()).toMatchObject({ total: 2 });
@@ -55,11 +84,20 @@ describe('the web API', () => {
       const created = await call('POST', '/boards/default/tasks', { title: 'gamma', priority: 4 });
       expect(created.status).toBe(201);
       expect(created.json()).toMatchObject({ title: 'gamma', priority: 4, status: 'ready' });
-      expect((await call('PATCH', `/boards/default/tasks/${a}`, { title: 'alpha 2', priority: 9, assignee: 'ana' })).json()).toMatchObject({ title: 'alpha 2', priority: 9, assignee: 'ana' });
-      expect((await call('POST', `/boards/default/tasks/${a}/block`, { reason: 'which key?', kind: 'needs_input' })).json()).toMatchObject({ status: 'blocked', blockKind: 'needs_input' });
+      expect(
+        (await call('PATCH', `/boards/default/tasks/${a}`, { title: 'alpha 2', priority: 9, assignee: 'ana' })).json(),
+      ).toMatchObject({ title: 'alpha 2', priority: 9, assignee: 'ana' });
+      expect(
+        (await call('POST', `/boards/default/tasks/${a}/block`, { reason: 'which key?', kind: 'needs_input' })).json(),
+      ).toMatchObject({ status: 'blocked', blockKind: 'needs_input' });
       expect((await call('POST', `/boards/default/tasks/${a}/unblock`)).json()).toMatchObject({ status: 'ready' });
-      expect((await call('POST', `/boards/default/tasks/${a}/schedule`, { reason: 'Monday' })).json()).toMatchObject({ status: 'scheduled' });
-      expect((await call('POST', `/boards/default/tasks/${b}/complete`, { result: 'ok' })).json()).toMatchObject({ status: 'done', result: 'ok' });
+      expect((await call('POST', `/boards/default/tasks/${a}/schedule`, { reason: 'Monday' })).json()).toMatchObject({
+        status: 'scheduled',
+      });
+      expect((await call('POST', `/boards/default/tasks/${b}/complete`, { result: 'ok' })).json()).toMatchObject({
+        status: 'done',
+        result: 'ok',
+      });
       expect((await call('POST', `/boards/default/tasks/${b}/archive`)).json()).toMatchObject({ status: 'archived' });
       expect((await call('POST', `/boards/default/tasks/${a}/reclaim`)).status).toBe(409);
     });
@@ -94,7 +132,14 @@ describe('the web API', () => {
     ['GET', '/boards/nope/stream'],
   ])('%s %s of something missing is 404', async (method, path) => {
     await withServer(async (call, { a }) => {
-      const body = method === 'GET' ? undefined : path.endsWith('links') ? { parent: a, child: 't_nope' } : path.endsWith('comments') ? { author: 'a', body: 'b' } : { title: 'x' };
+      const body =
+        method === 'GET'
+          ? undefined
+          : path.endsWith('links')
+            ? { parent: a, child: 't_nope' }
+            : path.endsWith('comments')
+              ? { author: 'a', body: 'b' }
+              : { title: 'x' };
       const response = await call(method, path, body);
       expect(response.status).toBe(404);
       expect((response.json() as { code: string }).code).toMatch(/NOT_FOUND/);
@@ -123,7 +168,10 @@ describe('the web API', () => {
       ['a wrong header token', { 'x-kanban-token': 'secret!' }],
     ])('refuses a request with %s: 401', async (_what, headers) => {
       await withServer(async (call) => {
-        for (const [method, path, body] of [['GET', '/boards/default/tasks', undefined], ['POST', '/boards/default/tasks', { title: 'x' }]] as const) {
+        for (const [method, path, body] of [
+          ['GET', '/boards/default/tasks', undefined],
+          ['POST', '/boards/default/tasks', { title: 'x' }],
+        ] as const) {
           const response = await call(method, path, body, headers);
           expect(response.status).toBe(401);
           expect(response.json()).toMatchObject({ code: 'UNAUTHORIZED' });
@@ -134,24 +182,40 @@ describe('the web API', () => {
     it('accepts the token as a bearer or in x-kanban-token, from any origin', async () => {
       await withServer(async (call) => {
         expect((await call('GET', '/boards', undefined, { authorization: 'Bearer secret' })).status).toBe(200);
-        expect((await call('POST', '/boards/default/tasks', { title: 'x' }, { 'x-kanban-token': 'secret', origin: 'http://elsewhere.example' })).status).toBe(201);
+        expect(
+          (
+            await call(
+              'POST',
+              '/boards/default/tasks',
+              { title: 'x' },
+              { 'x-kanban-token': 'secret', origin: 'http://elsewhere.example' },
+            )
+          ).status,
+        ).toBe(201);
       }, 'secret');
     });
   });
 
   it('refuses writes from another site and requests naming another host, without a token', async () => {
     await withServer(async (call, _ids, server) => {
-      expect((await call('POST', '/boards/default/tasks', { title: 'x' }, { origin: 'http://evil.example' })).json()).toMatchObject({ code: 'CROSS_SITE' });
-      expect((await call('POST', '/boards/default/tasks', { title: 'x' }, { 'sec-fetch-site': 'cross-site' })).json()).toMatchObject({ code: 'CROSS_SITE' });
+      expect(
+        (await call('POST', '/boards/default/tasks', { title: 'x' }, { origin: 'http://evil.example' })).json(),
+      ).toMatchObject({ code: 'CROSS_SITE' });
+      expect(
+        (await call('POST', '/boards/default/tasks', { title: 'x' }, { 'sec-fetch-site': 'cross-site' })).json(),
+      ).toMatchObject({ code: 'CROSS_SITE' });
       expect(((await call('GET', '/boards/default/tasks')).json() as unknown[]).length).toBe(2);
       // fetch will not send another Host; a page reached through DNS rebinding would.
       const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const url = new URL(`${server.url}api/boards`);
-        get({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'evil.example' } }, (response) => {
-          let body = '';
-          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        }).on('error', reject);
+        get(
+          { host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'evil.example' } },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        ).on('error', reject);
       });
       expect(rebound.status).toBe(403);
       expect(JSON.parse(rebound.body)).toMatchObject({ code: 'FORBIDDEN_HOST' });

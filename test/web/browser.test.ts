@@ -12,7 +12,9 @@ const XSS = '<img src=x onerror="window.__pwned = 1">';
 
 if (!CHROMIUM) {
   // Loud: this machine lacks the program; CI installs it (.ci/run), so there the suite always runs.
-  process.stderr.write('\n*** The browser suite did NOT run: no `chromium` on PATH (apt-get install -y chromium) ***\n\n');
+  process.stderr.write(
+    '\n*** The browser suite did NOT run: no `chromium` on PATH (apt-get install -y chromium) ***\n\n',
+  );
 }
 const describeWithBrowser = CHROMIUM ? describe : describe.skip;
 
@@ -53,7 +55,16 @@ describeWithBrowser('the web board in Chromium', () => {
   it('shows the columns and cards, and makes a screenshot for the README', async () => {
     await withBoard(async (page) => {
       await card(page, 'Design the feature').waitFor();
-      expect(await page.locator('.column h2').allTextContents()).toEqual(['triage · 0', 'todo · 1', 'scheduled · 0', 'ready · 2', 'running · 0', 'blocked · 1', 'review · 0', 'done · 0']);
+      expect(await page.locator('.column h2').allTextContents()).toEqual([
+        'triage · 0',
+        'todo · 1',
+        'scheduled · 0',
+        'ready · 2',
+        'running · 0',
+        'blocked · 1',
+        'review · 0',
+        'done · 0',
+      ]);
       expect(await column(page, 'blocked').locator('.card').textContent()).toContain('1 failed');
       await page.screenshot({ path: SCREENSHOT });
     });
@@ -65,7 +76,9 @@ describeWithBrowser('the web board in Chromium', () => {
       await page.fill('[data-testid=create-assignee]', 'web');
       await page.click('[data-testid=create-form] button');
       await column(page, 'ready').locator('.card', { hasText: 'Made in the browser' }).waitFor();
-      expect(await query(join(home, 'kanban.db'), "SELECT assignee FROM tasks WHERE title = 'Made in the browser'")).toEqual([{ assignee: 'web' }]);
+      expect(
+        await query(join(home, 'kanban.db'), "SELECT assignee FROM tasks WHERE title = 'Made in the browser'"),
+      ).toEqual([{ assignee: 'web' }]);
     });
   });
 
@@ -94,7 +107,9 @@ describeWithBrowser('the web board in Chromium', () => {
       await page.fill('#drawer textarea[name=comment]', 'Retried after the outage');
       await page.click('#drawer button[data-action=comment]');
       await page.locator('#drawer .comments li', { hasText: 'web: Retried after the outage' }).waitFor();
-      expect(await query(db, 'SELECT author, body FROM task_comments')).toEqual([{ author: 'web', body: 'Retried after the outage' }]);
+      expect(await query(db, 'SELECT author, body FROM task_comments')).toEqual([
+        { author: 'web', body: 'Retried after the outage' },
+      ]);
     });
   });
 
@@ -115,12 +130,18 @@ describeWithBrowser('the web board in Chromium', () => {
       // The same board under another loopback name is another site to the browser.
       await page.goto(server.url.replace('127.0.0.1', 'localhost'));
       const status = await page.evaluate(async (target) => {
-        const response = await fetch(`${target}api/boards/default/tasks`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ title: 'forged' }) }).catch(() => undefined);
+        const response = await fetch(`${target}api/boards/default/tasks`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ title: 'forged' }),
+        }).catch(() => undefined);
         return response ? response.status : 0;
       }, server.url);
       // Either the server answered 403, or the browser did not let the page read the answer (opaque): both leave no task.
       expect([403, 0]).toContain(status);
-      expect(await query(join(home, 'kanban.db'), "SELECT COUNT(*) AS n FROM tasks WHERE title = 'forged'")).toEqual([{ n: 0 }]);
+      expect(await query(join(home, 'kanban.db'), "SELECT COUNT(*) AS n FROM tasks WHERE title = 'forged'")).toEqual([
+        { n: 0 },
+      ]);
     });
   });
 });

@@ -14,13 +14,25 @@ interface Task {
   createdAt: number;
   blockKind: string | null;
 }
-interface Linked { id: string; title: string; status: string }
+interface Linked {
+  id: string;
+  title: string;
+  status: string;
+}
 interface Detail {
   task: Task;
   parents: Linked[];
   children: Linked[];
   comments: { id: number; author: string; body: string; createdAt: number }[];
-  runs: { id: number; status: string; outcome: string | null; error: string | null; summary: string | null; startedAt: number; endedAt: number | null }[];
+  runs: {
+    id: number;
+    status: string;
+    outcome: string | null;
+    error: string | null;
+    summary: string | null;
+    startedAt: number;
+    endedAt: number | null;
+  }[];
   events: { id: number; kind: string; payload: unknown; createdAt: number }[];
 }
 
@@ -31,7 +43,8 @@ const DROPS: Record<string, (from: string) => string | undefined> = {
   done: () => 'complete',
   blocked: () => 'block',
   scheduled: () => 'schedule',
-  ready: (from) => (from === 'running' ? 'reclaim' : from === 'blocked' || from === 'scheduled' ? 'unblock' : undefined),
+  ready: (from) =>
+    from === 'running' ? 'reclaim' : from === 'blocked' || from === 'scheduled' ? 'unblock' : undefined,
 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -49,7 +62,11 @@ let openTask: string | undefined;
 let drawn = '';
 let stream: AbortController | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -64,10 +81,15 @@ function showError(message: string | undefined): void {
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers['x-kanban-token'] = token;
-  const response = await fetch(`/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   // The server's own JSON: its shapes are the library's types.
   const data: T & { code?: unknown; message?: unknown } = await response.json();
-  if (!response.ok) throw new Error(`${String(data.message ?? response.statusText)} [${String(data.code ?? response.status)}]`);
+  if (!response.ok)
+    throw new Error(`${String(data.message ?? response.statusText)} [${String(data.code ?? response.status)}]`);
   return data;
 }
 
@@ -89,14 +111,28 @@ async function act(what: () => Promise<unknown>): Promise<void> {
 }
 
 function move(task: Task, action: string): Promise<void> {
-  const body = action === 'block' ? { reason: 'blocked from the board' } : action === 'schedule' ? { reason: 'scheduled from the board' } : {};
+  const body =
+    action === 'block'
+      ? { reason: 'blocked from the board' }
+      : action === 'schedule'
+        ? { reason: 'scheduled from the board' }
+        : {};
   return act(() => call('POST', boardPath(`/tasks/${encodeURIComponent(task.id)}/${action}`), body));
 }
 
 function card(task: Task): HTMLElement {
-  const meta = el('div', { className: 'meta', textContent: `${task.assignee ? `@${task.assignee}` : 'unassigned'} · p${task.priority ?? 0} · ${age(task.createdAt)}` });
-  if (task.consecutiveFailures > 0) meta.append(el('span', { className: 'failures', textContent: `${task.consecutiveFailures} failed` }));
-  const node = el('article', { className: 'card', draggable: true, title: task.id }, el('div', { className: 'title', textContent: task.title }), meta);
+  const meta = el('div', {
+    className: 'meta',
+    textContent: `${task.assignee ? `@${task.assignee}` : 'unassigned'} · p${task.priority ?? 0} · ${age(task.createdAt)}`,
+  });
+  if (task.consecutiveFailures > 0)
+    meta.append(el('span', { className: 'failures', textContent: `${task.consecutiveFailures} failed` }));
+  const node = el(
+    'article',
+    { className: 'card', draggable: true, title: task.id },
+    el('div', { className: 'title', textContent: task.title }),
+    meta,
+  );
   node.dataset.taskId = task.id;
   return node;
 }
@@ -104,10 +140,18 @@ function card(task: Task): HTMLElement {
 function render(): void {
   const who = $<HTMLSelectElement>('assignee-filter').value;
   const query = $<HTMLInputElement>('search').value.trim().toLowerCase();
-  const shown = tasks.filter((t) => (!who || t.assignee === who) && (!query || `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(query)));
+  const shown = tasks.filter(
+    (t) =>
+      (!who || t.assignee === who) && (!query || `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(query)),
+  );
   const columns = STATUSES.map((status) => {
     const mine = shown.filter((t) => t.status === status);
-    const column = el('section', { className: 'column' }, el('h2', { textContent: `${status} · ${mine.length}` }), ...mine.map(card));
+    const column = el(
+      'section',
+      { className: 'column' },
+      el('h2', { textContent: `${status} · ${mine.length}` }),
+      ...mine.map(card),
+    );
     column.dataset.status = status;
     column.addEventListener('dragover', (event) => {
       event.preventDefault();
@@ -128,7 +172,10 @@ function render(): void {
   $('columns').replaceChildren(...columns);
   const filter = $<HTMLSelectElement>('assignee-filter');
   const assignees = [...new Set(tasks.map((t) => t.assignee).filter((a): a is string => a !== null))].sort();
-  filter.replaceChildren(el('option', { value: '', textContent: 'everyone' }), ...assignees.map((a) => el('option', { value: a, textContent: a, selected: a === who })));
+  filter.replaceChildren(
+    el('option', { value: '', textContent: 'everyone' }),
+    ...assignees.map((a) => el('option', { value: a, textContent: a, selected: a === who })),
+  );
 }
 
 async function refresh(): Promise<void> {
@@ -159,36 +206,62 @@ async function openDrawer(id: string): Promise<void> {
   const priority = el('input', { value: String(task.priority ?? 0), type: 'number', name: 'priority' });
   const body = el('textarea', { value: task.body ?? '', name: 'body' });
   const save = el('button', { textContent: 'Save' });
-  save.addEventListener('click', () =>
-    void act(() => call('PATCH', boardPath(`/tasks/${encodeURIComponent(id)}`), { title: title.value, body: body.value, priority: Number(priority.value), assignee: assignee.value.trim() || null })),
+  save.addEventListener(
+    'click',
+    () =>
+      void act(() =>
+        call('PATCH', boardPath(`/tasks/${encodeURIComponent(id)}`), {
+          title: title.value,
+          body: body.value,
+          priority: Number(priority.value),
+          assignee: assignee.value.trim() || null,
+        }),
+      ),
   );
-  const actions = el('div', { className: 'actions' }, ...['complete', 'block', 'unblock', 'schedule', 'reclaim', 'archive'].map((action) => {
-    const button = el('button', { textContent: action });
-    button.dataset.action = action;
-    button.addEventListener('click', () => void move(task, action));
-    return button;
-  }));
+  const actions = el(
+    'div',
+    { className: 'actions' },
+    ...['complete', 'block', 'unblock', 'schedule', 'reclaim', 'archive'].map((action) => {
+      const button = el('button', { textContent: action });
+      button.dataset.action = action;
+      button.addEventListener('click', () => void move(task, action));
+      return button;
+    }),
+  );
   const comment = el('textarea', { name: 'comment', placeholder: 'Add a comment' });
   const send = el('button', { textContent: 'Comment' });
   send.dataset.action = 'comment';
-  send.addEventListener('click', () =>
-    void act(async () => {
-      await call('POST', boardPath(`/tasks/${encodeURIComponent(id)}/comments`), { author: 'web', body: comment.value });
-      comment.value = '';
-    }),
+  send.addEventListener(
+    'click',
+    () =>
+      void act(async () => {
+        await call('POST', boardPath(`/tasks/${encodeURIComponent(id)}/comments`), {
+          author: 'web',
+          body: comment.value,
+        });
+        comment.value = '';
+      }),
   );
   const close = el('button', { className: 'close', textContent: '×', title: 'Close' });
   close.addEventListener('click', () => {
     openTask = undefined;
     drawer.hidden = true;
   });
-  const links = (list: Linked[]) => el('ul', {}, ...list.map((t) => el('li', { textContent: `${t.id} ${t.status}: ${t.title}` })));
+  const links = (list: Linked[]) =>
+    el('ul', {}, ...list.map((t) => el('li', { textContent: `${t.id} ${t.status}: ${t.title}` })));
   // A live refresh must not throw away what a person is typing: edited fields keep their text.
-  const typed = drawer.dataset.taskId === id ? [...drawer.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input[name], textarea[name]')].filter((f) => f.value !== f.defaultValue) : [];
+  const typed =
+    drawer.dataset.taskId === id
+      ? [...drawer.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input[name], textarea[name]')].filter(
+          (f) => f.value !== f.defaultValue,
+        )
+      : [];
   drawer.replaceChildren(
     close,
     el('h2', { textContent: task.title }),
-    el('p', { textContent: `${task.id} · ${task.status}${task.blockKind ? ` (${task.blockKind})` : ''} · created ${time(task.createdAt)}` }),
+    el('p', {
+      textContent: `${task.id} · ${task.status}${task.blockKind ? ` (${task.blockKind})` : ''} · created ${time(task.createdAt)}`,
+    }),
     field('Title', title),
     field('Assignee', assignee),
     field('Priority', priority),
@@ -200,13 +273,31 @@ async function openDrawer(id: string): Promise<void> {
     el('h3', { textContent: 'Needed by' }),
     links(detail.children),
     el('h3', { textContent: `Comments (${detail.comments.length})` }),
-    el('ul', { className: 'comments' }, ...detail.comments.map((c) => el('li', { textContent: `${c.author}: ${c.body}` }))),
+    el(
+      'ul',
+      { className: 'comments' },
+      ...detail.comments.map((c) => el('li', { textContent: `${c.author}: ${c.body}` })),
+    ),
     comment,
     send,
     el('h3', { textContent: `Runs (${detail.runs.length})` }),
-    el('ul', {}, ...detail.runs.map((r) => el('li', { textContent: `#${r.id} ${r.outcome ?? r.status} ${time(r.startedAt)} → ${time(r.endedAt)}${r.error ? ` · ${r.error}` : r.summary ? ` · ${r.summary}` : ''}` }))),
+    el(
+      'ul',
+      {},
+      ...detail.runs.map((r) =>
+        el('li', {
+          textContent: `#${r.id} ${r.outcome ?? r.status} ${time(r.startedAt)} → ${time(r.endedAt)}${r.error ? ` · ${r.error}` : r.summary ? ` · ${r.summary}` : ''}`,
+        }),
+      ),
+    ),
     el('h3', { textContent: 'Events' }),
-    el('ul', {}, ...detail.events.map((e) => el('li', { textContent: `#${e.id} ${e.kind} ${e.payload ? JSON.stringify(e.payload) : ''}` }))),
+    el(
+      'ul',
+      {},
+      ...detail.events.map((e) =>
+        el('li', { textContent: `#${e.id} ${e.kind} ${e.payload ? JSON.stringify(e.payload) : ''}` }),
+      ),
+    ),
   );
   for (const before of typed) {
     const after = drawer.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[name="${before.name}"]`);
@@ -219,7 +310,8 @@ async function openDrawer(id: string): Promise<void> {
 /** Reads the server's event stream with fetch (it carries the token header, which EventSource cannot), and refreshes on each change. */
 async function listen(): Promise<void> {
   stream?.abort();
-  const controller = (stream = new AbortController());
+  const controller = new AbortController();
+  stream = controller;
   const live = $('live');
   for (;;) {
     try {
@@ -262,10 +354,13 @@ async function start(): Promise<void> {
   const boards = await call<{ slug: string; name: string }[]>('GET', '/boards');
   if (!boards.some((b) => b.slug === board)) board = boards[0]?.slug ?? 'default';
   const select = $<HTMLSelectElement>('board');
-  select.replaceChildren(...boards.map((b) => el('option', { value: b.slug, textContent: b.name || b.slug, selected: b.slug === board })));
+  select.replaceChildren(
+    ...boards.map((b) => el('option', { value: b.slug, textContent: b.name || b.slug, selected: b.slug === board })),
+  );
   select.addEventListener('change', () => void switchBoard(select.value));
   // One listener each for every card (a board may hold thousands).
-  const cardOf = (event: Event) => (event.target instanceof Element ? event.target.closest<HTMLElement>('.card')?.dataset.taskId : undefined);
+  const cardOf = (event: Event) =>
+    event.target instanceof Element ? event.target.closest<HTMLElement>('.card')?.dataset.taskId : undefined;
   $('columns').addEventListener('click', (event) => {
     const id = cardOf(event);
     if (id) void openDrawer(id);
@@ -282,7 +377,11 @@ async function start(): Promise<void> {
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim();
     void act(async () => {
-      await call('POST', boardPath('/tasks'), { title: text('title'), assignee: text('assignee') || null, priority: Number(text('priority') || 0) });
+      await call('POST', boardPath('/tasks'), {
+        title: text('title'),
+        assignee: text('assignee') || null,
+        priority: Number(text('priority') || 0),
+      });
       form.reset();
     });
   });
