@@ -6,6 +6,7 @@
  */
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { KanbanError } from '../errors';
+import { applyMissing, schemaObjects } from './catalog';
 import { rawRows, type Connection } from './connect';
 import { addColumnSql, canAddColumn, createIndexesSql, createTableSql, KANBAN_TABLES, quote } from './ddl';
 
@@ -15,6 +16,8 @@ export interface AdoptionReport {
   readonly addedColumns: readonly string[];
   /** Legacy columns whose values were copied into their successors (`spawn_failures → consecutive_failures`). */
   readonly copiedColumns: readonly string[];
+  /** Added columns given the values the original gives old rows (`kanban_notify_subs.delivery_mode`). */
+  readonly backfilledColumns: readonly string[];
   /** `task_runs` rows synthesised for `running` tasks that had none. */
   readonly backfilledRuns: number;
   /** Events whose legacy kind was renamed. */
@@ -48,21 +51,18 @@ export function holdsKanbanTables(conn: Connection): boolean {
 }
 
 export function adoptExistingFile(conn: Connection, now: number): AdoptionReport {
-  const existing = tableNames(conn);
+  const present = schemaObjects(conn);
   const createdTables: string[] = [];
   const addedColumns: string[] = [];
-  const copiedColumns: string[] = [];
-
   for (const table of KANBAN_TABLES) {
     const config = getTableConfig(table);
-    if (!existing.has(config.name)) {
+    if (!present.has(`table:${config.name}`)) {
       conn.exec(createTableSql(table));
       createdTables.push(config.name);
       continue;
     }
-    const columns = columnNames(conn, config.name);
     for (const column of config.columns) {
-      if (columns.has(column.name)) continue;
+      if (present.has(`column:${config.name}.${column.name}`)) continue;
       if (!canAddColumn(column)) {
         throw new KanbanError(
           'UNRECOGNISED_SCHEMA',
@@ -71,27 +71,43 @@ export function adoptExistingFile(conn: Connection, now: number): AdoptionReport
       }
       conn.exec(addColumnSql(table, column));
       addedColumns.push(`${config.name}.${column.name}`);
-      const legacy = RENAMED_COLUMNS.find((r) => r.table === config.name && r.to === column.name);
-      if (legacy && columns.has(legacy.from)) {
-        // The Python program's own upgrade keeps the old column and copies its values across.
-        conn.exec(
-          `UPDATE ${quote(config.name)} SET ${quote(legacy.to)} = COALESCE(${quote(legacy.from)}, ${quote(legacy.to)})`,
-        );
-        copiedColumns.push(`${config.name}.${legacy.from} → ${legacy.to}`);
-      }
     }
   }
+  const filled = fillAddedColumns(conn, addedColumns, present);
   // Indexes last: an index on a column an old file lacked can only exist once the column does.
-  for (const table of KANBAN_TABLES) {
-    for (const statement of createIndexesSql(table)) conn.exec(statement);
-  }
+  for (const table of KANBAN_TABLES) applyMissing(conn, createIndexesSql(table), present);
   return {
     createdTables,
     addedColumns,
-    copiedColumns,
+    ...filled,
     backfilledRuns: backfillOpenRuns(conn, now),
     renamedEvents: renameLegacyEventKinds(conn),
   };
+}
+
+/**
+ * What the original does right after adding a column (`table.column`) to a file that lacked it,
+ * done by adoption and by migrations alike so both programs agree on old rows: a successor column
+ * takes its legacy column's values; the upstream's `delivery_mode` marks every subscriber but the
+ * terminal UI's `notify+wake` (kanban_db_connect.py `_migrate_add_optional_columns`).
+ */
+export function fillAddedColumns(
+  conn: Connection,
+  added: readonly string[],
+  present: ReadonlySet<string>,
+): Pick<AdoptionReport, 'copiedColumns' | 'backfilledColumns'> {
+  const copiedColumns: string[] = [];
+  const backfilledColumns: string[] = [];
+  for (const { table, from, to } of RENAMED_COLUMNS) {
+    if (!added.includes(`${table}.${to}`) || !present.has(`column:${table}.${from}`)) continue;
+    conn.exec(`UPDATE ${quote(table)} SET ${quote(to)} = COALESCE(${quote(from)}, ${quote(to)})`);
+    copiedColumns.push(`${table}.${from} → ${to}`);
+  }
+  if (added.includes('kanban_notify_subs.delivery_mode')) {
+    conn.exec("UPDATE kanban_notify_subs SET delivery_mode = 'notify+wake' WHERE platform != 'tui'");
+    backfilledColumns.push('kanban_notify_subs.delivery_mode');
+  }
+  return { copiedColumns, backfilledColumns };
 }
 
 /** A `running` task from before runs existed gets one synthesised open run, once. */

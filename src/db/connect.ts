@@ -32,7 +32,10 @@ export interface ConnectionOptions {
 
 export function openConnection(path: string, options: ConnectionOptions = {}): Connection {
   try {
-    return new Database(path, { timeout: Math.min(BUSY_SLICE_MS, busyTimeout(options)) });
+    const conn = new Database(path, { timeout: Math.min(BUSY_SLICE_MS, busyTimeout(options)) });
+    // As every upstream connection: the recipe tables' foreign keys keep their tasks from deletion.
+    conn.exec('PRAGMA foreign_keys = ON');
+    return conn;
   } catch (error) {
     throw classifyDatabaseError(error, path);
   }

@@ -11,7 +11,17 @@ import {
   SQLiteSyncDialect,
   type SQLiteTable,
 } from 'drizzle-orm/sqlite-core';
-import { kanbanNotifySubs, taskAttachments, taskComments, taskEvents, taskLinks, taskRuns, tasks } from './schema';
+import {
+  kanbanNotifySubs,
+  recipeInstances,
+  recipeInstanceTasks,
+  taskAttachments,
+  taskComments,
+  taskEvents,
+  taskLinks,
+  taskRuns,
+  tasks,
+} from './schema';
 
 export const KANBAN_TABLES: readonly SQLiteTable[] = [
   tasks,
@@ -21,6 +31,8 @@ export const KANBAN_TABLES: readonly SQLiteTable[] = [
   taskRuns,
   kanbanNotifySubs,
   taskAttachments,
+  recipeInstances,
+  recipeInstanceTasks,
 ];
 
 export const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
@@ -59,6 +71,14 @@ export function createTableSql(table: SQLiteTable): string {
   for (const key of config.primaryKeys) {
     definitions.push(`PRIMARY KEY(${key.columns.map((c) => quote(c.name)).join(', ')})`);
   }
+  for (const key of config.foreignKeys) {
+    const { columns, foreignColumns, foreignTable } = key.reference();
+    const names = (list: readonly SQLiteColumn[]) => list.map((c) => quote(c.name)).join(', ');
+    definitions.push(
+      `FOREIGN KEY (${names(columns)}) REFERENCES ${quote(getTableConfig(foreignTable).name)}(${names(foreignColumns)})` +
+        ` ON UPDATE ${key.onUpdate ?? 'no action'} ON DELETE ${key.onDelete ?? 'no action'}`,
+    );
+  }
   return `CREATE TABLE ${quote(config.name)} (\n\t${definitions.join(',\n\t')}\n)`;
 }
 
@@ -66,11 +86,17 @@ export function addColumnSql(table: SQLiteTable, column: SQLiteColumn): string {
   return `ALTER TABLE ${quote(getTableConfig(table).name)} ADD COLUMN ${columnDefinition(column)}`;
 }
 
-/** `CREATE INDEX IF NOT EXISTS` for every index of `table`: an index that exists under its name is left alone. */
+/**
+ * `CREATE INDEX IF NOT EXISTS` for every index of `table`, and a unique index for each `unique()`
+ * column, named as drizzle-kit names it: an index that exists under its name is left alone.
+ */
 export function createIndexesSql(table: SQLiteTable): string[] {
   const config = getTableConfig(table);
-  return config.indexes.map(({ config: index }) => {
-    const columns = index.columns.map(indexColumnName);
-    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quote(index.name)} ON ${quote(config.name)} (${columns.join(', ')})`;
-  });
+  const on = (name: string, unique: boolean, columns: readonly string[]) =>
+    `CREATE ${unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quote(name)} ON ${quote(config.name)} (${columns.join(', ')})`;
+  const uniqueColumns = config.columns.filter((c) => c.isUnique);
+  return [
+    ...config.indexes.map(({ config: index }) => on(index.name, index.unique, index.columns.map(indexColumnName))),
+    ...uniqueColumns.map((c) => on(c.uniqueName ?? `${config.name}_${c.name}_unique`, true, [quote(c.name)])),
+  ];
 }

@@ -1,6 +1,13 @@
 import { epochSeconds } from '../clock';
 import { KanbanError } from '../errors';
-import { adoptExistingFile, holdsKanbanTables, keepLegacyCountersInStep, type AdoptionReport } from './adopt';
+import {
+  adoptExistingFile,
+  fillAddedColumns,
+  holdsKanbanTables,
+  keepLegacyCountersInStep,
+  type AdoptionReport,
+} from './adopt';
+import { applyMissing, schemaObjects } from './catalog';
 import { ensureJournalMode, rawRows, type Connection, type ConnectionOptions } from './connect';
 import { quote } from './ddl';
 import type { Engine } from './engine';
@@ -103,41 +110,15 @@ function migrateLocked(conn: Connection, path: string, now: number): Outcome {
     return { applied, adopted: true, adoption };
   }
   const present = schemaObjects(conn);
-  for (const migration of todo) {
-    for (const statement of migration.sql) {
-      const creates = createdBy(statement);
-      if (!statement.trim() || (creates && present.has(creates))) continue;
-      conn.exec(statement);
-      if (creates) present.add(creates);
-    }
-  }
+  const added = todo.flatMap((migration) => applyMissing(conn, migration.sql, present));
+  fillAddedColumns(
+    conn,
+    added.map((key) => key.slice('column:'.length)),
+    present,
+  );
   keepLegacyCountersInStep(conn);
   record(conn, todo);
   return { applied, adopted: false };
-}
-
-/**
- * What a generated statement creates (`table:t`, `index:i`, `column:t.c`), so one the file already
- * has is skipped. The original program adds its newest columns and tables to any file it opens,
- * ours included, so a migration that adds the same ones must find them there and go on instead of
- * failing with "duplicate column".
- */
-function createdBy(statement: string): string | undefined {
-  const sql = statement.trim();
-  const column = /^ALTER TABLE `([^`]+)` ADD `([^`]+)`/.exec(sql);
-  if (column) return `column:${column[1]}.${column[2]}`;
-  const object = /^CREATE (?:UNIQUE )?(TABLE|INDEX) `([^`]+)`/.exec(sql);
-  return object ? `${object[1]?.toLowerCase()}:${object[2]}` : undefined;
-}
-
-/** Every table, index and column of the file, named as `createdBy` names them; read once per migration. */
-function schemaObjects(conn: Connection): Set<string> {
-  const rows = rawRows(
-    conn,
-    `SELECT m.type || ':' || m.name FROM sqlite_master m WHERE m.type IN ('table', 'index')
-     UNION ALL SELECT 'column:' || m.name || '.' || c.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table'`,
-  );
-  return new Set(rows.map((row) => String(row[0])));
 }
 
 function record(conn: Connection, migrations: readonly KnownMigration[]): void {

@@ -75,6 +75,8 @@ export const RUN_STATUSES = [
 /** Why a task is blocked (the newest original's `block_kind`); NULL is an untyped block. */
 export const BLOCK_KINDS = ['dependency', 'needs_input', 'capability', 'transient'] as const;
 export const WORKSPACE_KINDS = ['scratch', 'worktree', 'dir'] as const;
+/** How the upstream's notifier delivers to a subscriber: a text ping, a wake of the agent, or both. */
+export const DELIVERY_MODES = ['notify', 'notify+wake', 'wake'] as const;
 
 export const tasks = sqliteTable(
   'tasks',
@@ -121,6 +123,11 @@ export const tasks = sqliteTable(
     budgetUsd: real('budget_usd'),
     budgetSpentUsd: real('budget_spent_usd').notNull().default(0),
     budgetUnknownCostRuns: integer('budget_unknown_cost_runs').notNull().default(0),
+    // The upstream's per-task routing (kanban_db.py `set_model_override`, `set_reasoning_effort`) and
+    // its PR acceptance contract; kanban-db writes the first two and carries the third.
+    providerOverride: text('provider_override'),
+    reasoningEffort: text('reasoning_effort'),
+    completionContract: text('completion_contract'),
   },
   (t) => [
     index('idx_tasks_assignee_status').on(t.assignee, t.status),
@@ -222,6 +229,12 @@ export const kanbanNotifySubs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     lastEventId: integer('last_event_id').notNull().default(0),
     notifierProfile: text('notifier_profile'),
+    // The upstream's delivery routing (kanban_db_notify.py `add_notify_sub`), carried for its notifier.
+    userIdAlt: text('user_id_alt'),
+    chatType: text('chat_type'),
+    deliveryMode: text('delivery_mode', { enum: DELIVERY_MODES }).notNull().default('notify'),
+    deliveryMetadata: text('delivery_metadata'),
+    lastPingEventId: integer('last_ping_event_id').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }), index('idx_notify_task').on(t.taskId)],
 );
@@ -240,6 +253,42 @@ export const taskAttachments = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('idx_attachments_task').on(t.taskId, t.createdAt)],
+);
+
+/**
+ * The upstream's recipe instances (kanban_recipes_store.py `migrate_recipe_tables`): a recipe run
+ * and the tasks it created. Their foreign keys restrict deleting those tasks, which the upstream
+ * enforces with `PRAGMA foreign_keys=ON` on every connection, as kanban-db does.
+ */
+export const recipeInstances = sqliteTable('recipe_instances', {
+  id: text('id').primaryKey(),
+  idempotencyKey: text('idempotency_key').notNull().unique(),
+  recipeId: text('recipe_id').notNull(),
+  schemaVersion: integer('schema_version').notNull(),
+  definitionDigest: text('definition_digest').notNull(),
+  requestDigest: text('request_digest').notNull(),
+  definitionJson: text('definition_json').notNull(),
+  inputsJson: text('inputs_json').notNull(),
+  bindingsJson: text('bindings_json').notNull(),
+  effectivePlanJson: text('effective_plan_json').notNull(),
+  createdBy: text('created_by'),
+  createdAt: integer('created_at').notNull(),
+  imported: integer('imported').notNull().default(0),
+});
+
+export const recipeInstanceTasks = sqliteTable(
+  'recipe_instance_tasks',
+  {
+    instanceId: text('instance_id')
+      .notNull()
+      .references(() => recipeInstances.id, { onDelete: 'restrict' }),
+    nodeKey: text('node_key').notNull(),
+    taskId: text('task_id')
+      .notNull()
+      .unique()
+      .references(() => tasks.id, { onDelete: 'restrict' }),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.nodeKey] })],
 );
 
 export type Task = typeof tasks.$inferSelect;

@@ -64,12 +64,24 @@ describe('files shared with the newest original', () => {
     },
   );
 
-  it('adopting a file of the newest version adds no table and no column', async () => {
+  it('adopting a file of the newest version adds only what the upstream added since', async () => {
     await withTempDir(async (dir) => {
       const db = join(dir, 'kanban.db');
       await writeLegacyBoard(db, NEWEST);
       const report = await ensureMigrated(db);
-      expect(report.adoption).toMatchObject({ createdTables: [], addedColumns: [] });
+      expect(report.adoption).toMatchObject({
+        createdTables: ['recipe_instances', 'recipe_instance_tasks'],
+        addedColumns: [
+          'tasks.provider_override',
+          'tasks.reasoning_effort',
+          'tasks.completion_contract',
+          'kanban_notify_subs.user_id_alt',
+          'kanban_notify_subs.chat_type',
+          'kanban_notify_subs.delivery_mode',
+          'kanban_notify_subs.delivery_metadata',
+          'kanban_notify_subs.last_ping_event_id',
+        ],
+      });
       expect(await query(db, "SELECT status FROM tasks WHERE id = 't_00000006'")).toEqual([{ status: 'scheduled' }]);
     });
   });

@@ -76,9 +76,33 @@ export interface LegacyShape {
   readonly hasNotify: boolean;
   /** Statements of later Python versions that this layer must leave alone. */
   readonly extra?: string;
+  /** The columns of `kanban_notify_subs`, when they are not the early ones. */
+  readonly notifyColumns?: string;
   /** The column holding the failure counter before adoption. */
   readonly counter: 'spawn_failures' | 'consecutive_failures';
 }
+
+const EARLY_NOTIFY_COLUMNS =
+  "task_id TEXT NOT NULL, platform TEXT NOT NULL, chat_id TEXT NOT NULL, thread_id TEXT NOT NULL DEFAULT '', user_id TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id)";
+
+/** The fork's task columns the upstream never creates (upstream sheet §1.1). */
+export const FORK_ONLY_TASK_COLUMNS = [
+  'plan_audit_required',
+  'plan_audit_max_rounds',
+  'budget_usd',
+  'budget_spent_usd',
+  'budget_unknown_cost_runs',
+];
+
+/** The upstream's recipe tables, as `migrate_recipe_tables` creates them (kanban_recipes_store.py). */
+export const UPSTREAM_RECIPE_TABLES = `CREATE TABLE IF NOT EXISTS recipe_instances (id TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE, recipe_id TEXT NOT NULL, schema_version INTEGER NOT NULL,
+    definition_digest TEXT NOT NULL, request_digest TEXT NOT NULL, definition_json TEXT NOT NULL, inputs_json TEXT NOT NULL,
+    bindings_json TEXT NOT NULL, effective_plan_json TEXT NOT NULL, created_by TEXT, created_at INTEGER NOT NULL,
+    imported INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE IF NOT EXISTS recipe_instance_tasks (instance_id TEXT NOT NULL REFERENCES recipe_instances(id) ON DELETE RESTRICT,
+    node_key TEXT NOT NULL, task_id TEXT NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE RESTRICT,
+    PRIMARY KEY(instance_id, node_key));`;
 
 const EARLY_COUNTER = ['spawn_failures INTEGER NOT NULL DEFAULT 0', 'last_spawn_error TEXT'];
 const NEW_COUNTER = ['consecutive_failures INTEGER NOT NULL DEFAULT 0', 'last_failure_error TEXT'];
@@ -186,6 +210,52 @@ export const LEGACY_SHAPES: readonly LegacyShape[] = [
       INSERT INTO task_events (task_id, kind, payload, created_at) VALUES ('t_00000006', 'scheduled', '{"reason":"after the release"}', 1700000006);
       UPDATE tasks SET status = 'scheduled' WHERE id = 't_00000006';`,
   },
+  {
+    name: '8 the upstream newest (NousResearch 00067189, 009af9c5): recipe tables, delivery modes, no fork-only columns',
+    taskColumns: [
+      ...BASE_TASK_COLUMNS.slice(0, 12),
+      'branch_name TEXT',
+      'project_id TEXT',
+      ...BASE_TASK_COLUMNS.slice(12),
+      ...NEW_COUNTER,
+      ...RUN_COLUMNS,
+      ...V5_TAIL.slice(0, 4),
+      'model_override TEXT',
+      'provider_override TEXT',
+      'reasoning_effort TEXT',
+      'max_retries INTEGER',
+      'goal_mode INTEGER NOT NULL DEFAULT 0',
+      'goal_max_turns INTEGER',
+      'session_id TEXT',
+      'block_kind TEXT',
+      'block_recurrences INTEGER NOT NULL DEFAULT 0',
+      'completion_contract TEXT',
+    ],
+    eventsHaveRunId: true,
+    hasRuns: true,
+    hasNotify: true,
+    counter: 'consecutive_failures',
+    notifyColumns: `task_id TEXT NOT NULL, platform TEXT NOT NULL, chat_id TEXT NOT NULL, thread_id TEXT NOT NULL DEFAULT '',
+      user_id TEXT, user_id_alt TEXT, chat_type TEXT, notifier_profile TEXT, delivery_mode TEXT NOT NULL DEFAULT 'notify',
+      delivery_metadata TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0,
+      last_ping_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id)`,
+    extra: `CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
+        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
+      CREATE INDEX idx_attachments_task ON task_attachments(task_id, created_at);
+      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
+      CREATE INDEX idx_tasks_tenant ON tasks(tenant);
+      CREATE INDEX idx_tasks_idempotency ON tasks(idempotency_key);
+      CREATE INDEX idx_events_run ON task_events(run_id, id);
+      ${UPSTREAM_RECIPE_TABLES}
+      INSERT INTO recipe_instances (id, idempotency_key, recipe_id, schema_version, definition_digest, request_digest,
+        definition_json, inputs_json, bindings_json, effective_plan_json, created_at)
+        VALUES ('ri_0123456789abcdef0123456789abcdef', 'key-1', 'release', 1, 'd', 'r', '{}', '{}', '{}', '{}', 1700000000);
+      INSERT INTO recipe_instance_tasks (instance_id, node_key, task_id)
+        VALUES ('ri_0123456789abcdef0123456789abcdef', 'build', 't_00000006');
+      INSERT INTO kanban_notify_subs (task_id, platform, chat_id, delivery_mode, created_at) VALUES
+        ('t_00000002', 'tui', 'local', 'notify', 1700000000), ('t_00000002', 'api_server', 'sess', 'wake', 1700000000);
+      UPDATE tasks SET completion_contract = 'local-only', reasoning_effort = 'high' WHERE id = 't_00000005';`,
+  },
 ];
 
 const has = (shape: LegacyShape, column: string) => shape.taskColumns.some((c) => c.startsWith(`${column} `));
@@ -209,7 +279,7 @@ export async function writeLegacyBoard(path: string, shape: LegacyShape, taskCou
     CREATE TABLE task_comments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE task_events (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, ${shape.eventsHaveRunId ? 'run_id INTEGER,' : ''} kind TEXT NOT NULL, payload TEXT, created_at INTEGER NOT NULL);
     ${shape.hasRuns ? `CREATE TABLE task_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, profile TEXT, step_key TEXT, status TEXT NOT NULL, claim_lock TEXT, claim_expires INTEGER, worker_pid INTEGER, max_runtime_seconds INTEGER, last_heartbeat_at INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT, summary TEXT, metadata TEXT, error TEXT);` : ''}
-    ${shape.hasNotify ? `CREATE TABLE kanban_notify_subs (task_id TEXT NOT NULL, platform TEXT NOT NULL, chat_id TEXT NOT NULL, thread_id TEXT NOT NULL DEFAULT '', user_id TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id));` : ''}
+    ${shape.hasNotify ? `CREATE TABLE kanban_notify_subs (${shape.notifyColumns ?? EARLY_NOTIFY_COLUMNS});` : ''}
     CREATE INDEX idx_tasks_status ON tasks(status);
     WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${taskCount})
     INSERT INTO tasks (id, title, body, assignee, status, priority, created_at, started_at, claim_lock, claim_expires, ${counterCols}${copyCols})

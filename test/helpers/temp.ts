@@ -62,15 +62,19 @@ export async function schemaOf(path: string): Promise<Record<string, TableShape>
       'SELECT name, upper(type) AS type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid',
       [String(name)],
     );
-    const indexes = await query(path, "SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [
-      String(name),
-    ]);
+    // A unique index is named by its columns: the upstream declares `UNIQUE` inline (an autoindex), drizzle an index.
+    const indexes = await query(
+      path,
+      `SELECT name, "unique" FROM pragma_index_list(?) WHERE origin = 'c' OR (origin = 'u' AND "unique" = 1) ORDER BY name`,
+      [String(name)],
+    );
     const indexColumns: Record<string, string[]> = {};
     for (const index of indexes) {
       const cols = await query(path, 'SELECT name, "desc" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno', [
         String(index.name),
       ]);
-      indexColumns[String(index.name)] = cols.map((c) => `${String(c.name)}${Number(c.desc) ? ' DESC' : ''}`);
+      const names = cols.map((c) => `${String(c.name)}${Number(c.desc) ? ' DESC' : ''}`);
+      indexColumns[Number(index.unique) ? `unique(${names.join(',')})` : String(index.name)] = names;
     }
     out[String(name)] = {
       columns: columns.map((c) => ({
