@@ -29,6 +29,12 @@ import type {
   FailureInput,
   HeartbeatOptions,
   ListTasksFilter,
+  ModelOverride,
+  PromoteOptions,
+  ReclaimOptions,
+  ReopenReviewOptions,
+  RequestChangesOptions,
+  RequestReviewOptions,
   ScheduleOptions,
   SubscriptionInput,
   SubscriptionKey,
@@ -38,6 +44,9 @@ import type { LinkedTask } from './repo/links';
 import * as moves from './repo/moves';
 import type { CompleteAndClaimResult } from './repo/moves';
 import * as notify from './repo/notify';
+import * as health from './repo/health';
+import type { Diagnostic, PurgeOptions, PurgeResult } from './repo/health';
+import * as review from './repo/review';
 import type { ClaimedEvents } from './repo/notify';
 import { statementsOf, type RetryBackoff } from './repo/statements';
 import * as taskOps from './repo/tasks';
@@ -80,7 +89,7 @@ export interface Kanban {
    * reads this interface does not have; built on first use. Writes should go through the methods.
    */
   readonly db: SchemaDb;
-  /** Gives back this handle's use of the connection; the last handle of a file closes it. */
+  /** Gives back this handle's use of the connection; the last handle of a file closes it. Later calls are `CLOSED`. */
   close(): void;
 
   /** Creates a task: `triage` if asked, else `ready` when every parent is done, else `todo`. */
@@ -93,10 +102,17 @@ export interface Kanban {
   listTasks(filter?: ListTasksFilter): Promise<Task[]>;
   /** Gives the task to another worker (or none); a new assignee starts with a clean failure counter. */
   assignTask(id: string, assignee: string | null): Promise<Task>;
-  /** Gives every ready task without an assignee to `assignee` (the gateway's `--default-assignee`); returns their ids. */
-  /** Changes the title, body or priority of a task in any status; `NOT_FOUND`, or `INVALID_INPUT` naming the field. */
+  /**
+   * Edits title, body, priority, assignee, model (with provider) and reasoning effort in one commit,
+   * each by its own rule; `NOT_FOUND`, `INVALID_INPUT` naming the field, or a refusal, and then nothing is written.
+   */
   editTask(id: string, edit: EditTaskInput): Promise<Task>;
+  /** Gives every ready task without an assignee to `assignee` (the gateway's `--default-assignee`); returns their ids. */
   assignUnassigned(assignee: string): Promise<string[]>;
+  /** Sets (or with a null model clears) the model and provider a worker runs the task with; not on archived tasks. */
+  setModelOverride(id: string, override: ModelOverride): Promise<Task>;
+  /** Sets the reasoning effort (`none`, `minimal` … `ultra`; null inherits the profile's); not on archived tasks. */
+  setReasoningEffort(id: string, effort: string | null): Promise<Task>;
   /** Makes `childId` wait for `parentId`; `CYCLE` for a self-link or a cycle. */
   linkTasks(parentId: string, childId: string): Promise<void>;
   /** Removes a dependency; the child becomes ready when its remaining parents are done. */
@@ -112,13 +128,19 @@ export interface Kanban {
    * retry wait or held by a claim gate; undefined when none can run.
    */
   claimNextTask(options?: ClaimNextOptions): Promise<Claim | undefined>;
-  /** Claims the next `review` task for a reviewer (no parent check; the budget gate holds); undefined when none. */
+  /**
+   * Claims the next `review` task for a reviewer (the budget gate holds); a candidate whose parent
+   * is unfinished drops to `todo` instead. Undefined when none.
+   */
   claimReviewTask(options?: ClaimOptions): Promise<Claim | undefined>;
   /** Extends a running task's lease; `STALE_RUN` when `runId` is no longer its attempt. */
   heartbeat(id: string, options?: HeartbeatOptions): Promise<Task>;
   /** Running tasks whose lease ran out go back to `ready` (not a failure); returns their ids. */
   releaseStaleClaims(): Promise<string[]>;
-  /** `running`, `ready` or `blocked` → `done`; children whose parents are now all done become ready. */
+  /**
+   * `running`, `ready`, `blocked` or `review` (a person approving it) → `done`, once every parent is
+   * done or archived; children whose parents are now all finished become ready (or return to review).
+   */
   completeTask(id: string, options?: CompleteOptions): Promise<Task>;
   /**
    * Completes a task and claims the next one matching `claimNext` in one commit, so a busy worker
@@ -130,16 +152,40 @@ export interface Kanban {
    * `todo`; the same other kind twice in a row sends the task to `triage` (`block_recurrences`).
    */
   blockTask(id: string, options: BlockOptions): Promise<Task>;
-  /** `blocked` or `scheduled` → `ready`, or `todo` while a parent is not done; the failure counter is reset. */
+  /**
+   * `blocked` or `scheduled` → `ready` (`review` for a task blocked in review), or `todo` while a
+   * parent is unfinished; the failure counter is reset.
+   */
   unblockTask(id: string): Promise<Task>;
   /** `todo`, `ready`, `running` or `blocked` → `scheduled`, parked until `unblockTask`; the reason says until when. */
   scheduleTask(id: string, options?: ScheduleOptions): Promise<Task>;
   /** Any status → `archived`; an open run is closed as reclaimed. */
   archiveTask(id: string): Promise<Task>;
-  /** An operator hands a running task back: `ready` again, failure counter reset. */
-  reclaimTask(id: string): Promise<Task>;
-  /** Every `todo` task whose parents are all done becomes `ready`; returns their ids. */
+  /** An operator hands a running task back: `ready` again (a reviewer's: `review`), failure counter reset. */
+  reclaimTask(id: string, options?: ReclaimOptions): Promise<Task>;
+  /**
+   * The promotion pass: every `todo` task, and every blocked one whose block is neither sticky nor
+   * the breaker's, whose parents are all finished becomes `ready` (or `review`); returns their ids.
+   */
   promoteReady(): Promise<string[]>;
+  /** A person promotes a `todo` or `blocked` task to `ready` once its parents are finished; `dryRun` checks only. */
+  promoteTask(id: string, options?: PromoteOptions): Promise<Task>;
+  /**
+   * `running` or `ready` → `review`, assigned to the reviewer; a running task's worker names its
+   * run (or the call forces it). Refused while a parent is unfinished.
+   */
+  requestReview(id: string, options?: RequestReviewOptions): Promise<Task>;
+  /** A reviewer's run sends the task back to its implementer (`ready`, or `todo`), with the reason. */
+  requestChanges(id: string, options: RequestChangesOptions): Promise<Task>;
+  /** `review` → back to its implementer (`ready`, or `todo`); a reason is added as a comment. */
+  reopenReview(id: string, options?: ReopenReviewOptions): Promise<Task>;
+  /** What is wrong with the board: expired leases, breaker blocks, parents that cannot finish, subscriptions that cannot be delivered. */
+  diagnostics(): Promise<Diagnostic[]>;
+  /**
+   * Deletes archived tasks archived more than `olderThanDays` ago with their runs, events, comments,
+   * links, subscriptions and attachment rows; a task a recipe names is kept and reported.
+   */
+  purgeArchived(options: PurgeOptions): Promise<PurgeResult>;
   /** The breaker: counts a failed attempt, and blocks the task at its limit. */
   recordFailure(id: string, input: FailureInput): Promise<FailureResult>;
 
@@ -206,6 +252,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanba
       newTaskId: options.newTaskId ?? taskOps.newTaskId,
       retryBackoff: retryBackoff(options.retryBackoff),
       connection: options,
+      isOpen: () => open,
     };
     return repository(ctx, board, migration, close);
   } catch (error) {
@@ -247,6 +294,8 @@ function repository(
     assignTask: (id, assignee) => taskOps.assignTask(ctx, id, assignee),
     assignUnassigned: (assignee) => taskOps.assignUnassigned(ctx, assignee),
     editTask: (id, edit) => taskOps.editTask(ctx, id, edit),
+    setModelOverride: (id, override) => taskOps.setModelOverride(ctx, id, override),
+    setReasoningEffort: (id, effort) => taskOps.setReasoningEffort(ctx, id, effort),
     linkTasks: (parentId, childId) => links.linkTasks(ctx, parentId, childId),
     unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
     claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
@@ -260,8 +309,14 @@ function repository(
     unblockTask: (id) => moves.unblockTask(ctx, id),
     scheduleTask: (id, opts) => moves.scheduleTask(ctx, id, opts),
     archiveTask: (id) => moves.archiveTask(ctx, id),
-    reclaimTask: (id) => moves.reclaimTask(ctx, id),
+    reclaimTask: (id, opts) => moves.reclaimTask(ctx, id, opts),
     promoteReady: () => moves.promoteReady(ctx),
+    promoteTask: (id, opts) => moves.promoteTask(ctx, id, opts),
+    requestReview: (id, opts) => review.requestReview(ctx, id, opts),
+    requestChanges: (id, opts) => review.requestChanges(ctx, id, opts),
+    reopenReview: (id, opts) => review.reopenReview(ctx, id, opts),
+    diagnostics: () => health.diagnostics(ctx),
+    purgeArchived: (opts) => health.purgeArchived(ctx, opts),
     recordFailure: (id, input) => failures.recordFailure(ctx, id, input),
     addComment: (id, input) => activity.addComment(ctx, id, input),
     listComments: (id) => activity.listComments(ctx, id),

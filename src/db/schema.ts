@@ -50,11 +50,15 @@ export const RUN_OUTCOMES = [
   'reclaimed',
   'rate_limited',
   'stale',
+  'review_requested',
+  'changes_requested',
 ] as const;
 /**
- * A closed run's status is its outcome, except that a completed run's is `done`, as the newest
- * original writes them (its synthesised completions say `completed`). `failed` and `released` are what kanban-db 0.1 wrote for `spawn_failed`
- * and `reclaimed`; files keep them.
+ * A closed run's status is its outcome, except that a completed run's is `done`, as the original
+ * writes them (its synthesised completions say `completed`); the upstream's review moves close a
+ * run as `review` (review requested) or with the task's new status (`ready`/`todo`, changes
+ * requested). `failed` and `released` are what kanban-db 0.1 wrote for `spawn_failed` and
+ * `reclaimed`; files keep them.
  */
 export const RUN_STATUSES = [
   'running',
@@ -69,6 +73,11 @@ export const RUN_STATUSES = [
   'reclaimed',
   'rate_limited',
   'stale',
+  'review',
+  'review_requested',
+  'changes_requested',
+  'ready',
+  'todo',
   'failed',
   'released',
 ] as const;

@@ -19,14 +19,24 @@ export async function addComment(ctx: RepoContext, taskId: string, raw: CommentI
   const input = parse(commentInput, raw, 'comment');
   return write(ctx, (now) => {
     found(ctx.q.taskById(taskId), taskId);
-    const comment = ctx.db
-      .insert(taskComments)
-      .values({ taskId, ...input, createdAt: now })
-      .returning()
-      .get();
-    appendEvent(ctx, now, { taskId, kind: 'commented', payload: { author: input.author, len: input.body.length } });
-    return comment;
+    return insertComment(ctx, now, taskId, input);
   });
+}
+
+/** A comment and its `commented` event, inside the caller's transaction. */
+export function insertComment(
+  ctx: RepoContext,
+  now: number,
+  taskId: string,
+  input: { author: string; body: string },
+): Comment {
+  const comment = ctx.db
+    .insert(taskComments)
+    .values({ taskId, ...input, createdAt: now })
+    .returning()
+    .get();
+  appendEvent(ctx, now, { taskId, kind: 'commented', payload: { author: input.author, len: input.body.length } });
+  return comment;
 }
 
 export function listComments(ctx: RepoContext, taskId: string): Promise<Comment[]> {

@@ -18,6 +18,7 @@ export interface AttemptEnd {
     outcome: RunOutcome;
     summary?: string | null;
     error?: string | null;
+    metadata?: Record<string, unknown> | null;
     synthesize?: boolean;
   };
   readonly event: { kind: string; payload?: Record<string, unknown> | null };
@@ -32,7 +33,13 @@ export function endAttempt(ctx: RepoContext, now: number, task: Task, end: Attem
   const next: Task = { ...task, ...end.set, ...NO_CLAIM };
   ctx.q.release(next);
   const { synthesize, ...run } = end.run;
-  const closed = { ...run, endedAt: now, summary: run.summary ?? null, error: run.error ?? null };
+  const closed = {
+    ...run,
+    endedAt: now,
+    summary: run.summary ?? null,
+    error: run.error ?? null,
+    metadata: run.metadata ?? null,
+  };
   let runId = task.currentRunId;
   if (runId !== null) ctx.q.closeRun({ ...closed, runId });
   else if (synthesize) runId = synthesizeRun(ctx, task, closed);
@@ -40,19 +47,30 @@ export function endAttempt(ctx: RepoContext, now: number, task: Task, end: Attem
   return next;
 }
 
-/** A run that started and ended at once, whose status is its outcome; returns its id. */
+/** A run that started and ended at once, whose status is its outcome (as the original's); returns its id. */
 function synthesizeRun(
   ctx: RepoContext,
   task: Task,
-  run: { outcome: RunOutcome; endedAt: number; summary: string | null; error: string | null },
+  run: {
+    outcome: RunOutcome;
+    endedAt: number;
+    summary: string | null;
+    error: string | null;
+    metadata: Record<string, unknown> | null;
+  },
 ): number {
+  const { outcome, endedAt, summary, error, metadata } = run;
   const row = {
     taskId: task.id,
     profile: task.assignee,
     stepKey: task.currentStepKey,
-    status: run.outcome,
-    startedAt: run.endedAt,
-    ...run,
+    status: outcome,
+    startedAt: endedAt,
+    outcome,
+    endedAt,
+    summary,
+    error,
+    metadata,
   };
   return Number(ctx.db.insert(taskRuns).values(row).run().lastInsertRowid);
 }

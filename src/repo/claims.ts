@@ -87,7 +87,7 @@ function claimRow(
 
 /** A ready task whose parents are not all finished goes back to `todo` instead of running. */
 function rejectClaim(ctx: RepoContext, now: number, id: string): void {
-  ctx.q.demoteToTodo(id);
+  ctx.q.demoteToTodo(id, 'ready');
   appendEvent(ctx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'parents_not_done' } });
 }
 
@@ -111,7 +111,7 @@ export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions
   return write(ctx, (now) => {
     const task = ctx.q.taskById(id);
     if (task?.status !== 'ready' || task.claimLock !== null || !ctx.q.claimGatesOpen(id)) return undefined;
-    if (!ctx.q.waitsForParent(id)) return claimRow(ctx, now, task, params);
+    if (!ctx.q.unfinishedParent(id)) return claimRow(ctx, now, task, params);
     rejectClaim(ctx, now, id);
     return undefined;
   });
@@ -124,14 +124,22 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
 }
 
 /**
- * The newest original's review pass: claims the next `review` task (a worker's result awaiting a
- * reviewer), without a parent check, unless its budget is spent. It then runs like any task.
+ * The review pass (upstream kanban_db.py `claim_review_task`): claims the next `review` task, a
+ * worker's result awaiting a reviewer, unless its budget is spent. A candidate whose parent is
+ * unfinished again (reopened) drops to `todo` with a `dependency_wait` event instead, and will
+ * come back to review when promoted.
  */
 export async function claimReviewTask(ctx: RepoContext, raw?: ClaimOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimInput, raw, 'options'));
   return write(ctx, (now) => {
-    const task = ctx.q.reviewCandidate();
-    return task && claimRow(ctx, now, task, params, 'review');
+    for (;;) {
+      const candidate = ctx.q.reviewCandidate();
+      if (!candidate) return undefined;
+      if (!candidate.waits) return claimRow(ctx, now, candidate.task, params, 'review');
+      ctx.q.demoteToTodo(candidate.task.id, 'review');
+      const payload = { reason: 'parent_reopened', source_status: 'review' };
+      appendEvent(ctx, now, { taskId: candidate.task.id, kind: 'dependency_wait', payload });
+    }
   });
 }
 
@@ -148,14 +156,18 @@ export async function heartbeat(ctx: RepoContext, id: string, raw?: HeartbeatOpt
   });
 }
 
-/** Running tasks whose lease ran out go back to `ready`; their run is closed as `reclaimed`. Not a failure. */
+/**
+ * Running tasks whose lease ran out go back to `ready` (a reviewer's to `review`); their run is
+ * closed as `reclaimed`. Not a failure.
+ */
 export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
   // An idle tick must not take the write lock: look first, then decide again inside the transaction.
   if ((await read(ctx, () => ctx.q.expiredClaims(ctx.now()).length)) === 0) return [];
   return write(ctx, (now) =>
     ctx.q.expiredClaims(now).map((task) => {
+      const retry = ctx.q.claimedFrom(task.currentRunId);
       endAttempt(ctx, now, task, {
-        set: { status: 'ready' },
+        set: { status: retry },
         run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'claim expired' },
         event: {
           kind: 'reclaimed',
@@ -165,6 +177,7 @@ export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
             claim_expires: task.claimExpires,
             last_heartbeat_at: task.lastHeartbeatAt,
             now,
+            retry_status: retry,
           },
         },
       });

@@ -1,3 +1,4 @@
+import { KanbanError } from '../errors';
 import type { ConnectionOptions } from '../db/connect';
 import type { Engine, Sync, SyncDb } from '../db/engine';
 import type { RetryBackoff, Statements } from './statements';
@@ -17,6 +18,14 @@ export interface RepoContext {
   /** How long failed tasks wait before `claimNextTask` picks them again. */
   readonly retryBackoff: RetryBackoff;
   readonly connection: ConnectionOptions;
+  /** False once the handle was closed: every call is then refused with `CLOSED`. */
+  readonly isOpen: () => boolean;
+}
+
+function closed(ctx: RepoContext): Promise<never> {
+  return Promise.reject(
+    new KanbanError('CLOSED', `This handle of ${ctx.path} was closed; open the board again to use it`),
+  );
 }
 
 /**
@@ -24,10 +33,12 @@ export interface RepoContext {
  * runs inside it. A refusal thrown inside rolls everything back, so a refused call writes nothing.
  */
 export function write<T>(ctx: RepoContext, fn: (now: number) => Sync<T>): Promise<T> {
+  if (!ctx.isOpen()) return closed(ctx);
   return ctx.engine.write(() => fn(ctx.now()), ctx.connection);
 }
 
 /** Reads outside a transaction, with the same busy handling and error classification as writes. */
 export function read<T>(ctx: RepoContext, fn: () => Sync<T>): Promise<T> {
+  if (!ctx.isOpen()) return closed(ctx);
   return ctx.engine.read(fn, ctx.connection);
 }

@@ -1,4 +1,5 @@
 import type { RepoContext } from './context';
+import type { Promotion } from './statements';
 
 export interface EventInput {
   readonly taskId: string;
@@ -18,8 +19,15 @@ export function appendEvent(ctx: RepoContext, now: number, event: EventInput): v
   });
 }
 
-/** A `promoted` event for each task that promotion moved to `ready`. */
-export function recordPromotions(ctx: RepoContext, now: number, ids: readonly string[]): string[] {
-  for (const taskId of ids) appendEvent(ctx, now, { taskId, kind: 'promoted' });
-  return [...ids];
+/** A `promoted` event for each task promotion moved, saying `{status: "review"}` when it went back to review; returns their ids. */
+export function recordPromotions(ctx: RepoContext, now: number, promoted: readonly Promotion[]): string[] {
+  for (const { id, status } of promoted) {
+    appendEvent(ctx, now, { taskId: id, kind: 'promoted', payload: status === 'review' ? { status } : null });
+  }
+  return promoted.map(({ id }) => id);
+}
+
+/** An event's summary: the first line of `text`, at most 400 characters, or null (the upstream's payload rule). */
+export function summaryLine(text: string | null | undefined): string | null {
+  return text?.trim().split('\n')[0]?.slice(0, 400) || null;
 }

@@ -37,7 +37,8 @@ function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: Fail
 
 /**
  * The breaker. A failed attempt adds one to `consecutive_failures` and closes the run; below the
- * limit the task is ready for another attempt, at the limit it is blocked with a `gave_up` event.
+ * limit the task is ready for another attempt (a reviewer's run: back in review), at the limit it
+ * is blocked with a `gave_up` event. Both events carry that `retry_status`, as the upstream's.
  * The limit is the task's `max_retries`, else the caller's `limit`, else 2.
  */
 export async function recordFailure(ctx: RepoContext, id: string, raw: FailureInput): Promise<FailureResult> {
@@ -49,14 +50,25 @@ export async function recordFailure(ctx: RepoContext, id: string, raw: FailureIn
     const failures = task.consecutiveFailures + 1;
     const limit = task.maxRetries ?? callerLimit ?? DEFAULT_FAILURE_LIMIT;
     const gaveUp = failures >= limit;
+    const retry = ctx.q.claimedFrom(task.currentRunId);
     const updated = endAttempt(ctx, now, task, {
-      set: { status: gaveUp ? 'blocked' : 'ready', consecutiveFailures: failures, lastFailureError: error },
+      set: { status: gaveUp ? 'blocked' : retry, consecutiveFailures: failures, lastFailureError: error },
       run: { status: outcome, outcome, error },
-      event: { kind: outcome, payload: { ...failurePayload(ctx, now, task, outcome), error, failures } },
+      event: {
+        kind: outcome,
+        payload: { ...failurePayload(ctx, now, task, outcome), error, failures, retry_status: retry },
+      },
     });
     if (gaveUp) {
       const limitSource = task.maxRetries !== null ? 'task' : 'dispatcher';
-      const payload = { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: outcome };
+      const payload = {
+        failures,
+        effective_limit: limit,
+        limit_source: limitSource,
+        error,
+        trigger_outcome: outcome,
+        retry_status: retry,
+      };
       appendEvent(ctx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload });
     }
     return { task: updated, failures, limit, gaveUp };

@@ -67,3 +67,42 @@ export function retryAllowed(db: SyncDb): SQL {
   const wait = sql`MIN(${ph('backoffMax')}, ${ph('backoffBase')} << MIN(${tasks.consecutiveFailures} - 1, 30))`;
   return sql`(${tasks.consecutiveFailures} <= 0 OR COALESCE((${lastEnd}), 0) + ${wait} <= ${ph('now')})`;
 }
+
+/** Where a task goes when it is promoted, unblocked or its attempt is handed back: the upstream's two lanes. */
+export type Lane = 'ready' | 'review';
+
+/** The events whose payload says which lane a task left (upstream kanban_db.py `_resume_status_from_events`). */
+export const RESUME_KINDS = [
+  'blocked',
+  'block_loop_detected',
+  'dependency_wait',
+  'gave_up',
+  'unblocked',
+  'changes_requested',
+  'review_reopened',
+  'status',
+  'reclaimed',
+  'stale',
+  'timed_out',
+  'crashed',
+  'spawn_failed',
+  'rate_limited',
+];
+
+/**
+ * The status a promoted or unblocked task takes, as the upstream's: `review` when its newest event
+ * of `RESUME_KINDS` says it came from review (`resume_status`, `retry_status` or `source_status`),
+ * else `ready`. A payload another writer left malformed reads as ready.
+ */
+export function resumeStatus(db: SyncDb): SQL<Lane> {
+  const payload = taskEvents.payload;
+  const fromReview = sql`CASE WHEN json_valid(${payload}) THEN COALESCE('review' IN (json_extract(${payload}, '$.resume_status'),
+    json_extract(${payload}, '$.retry_status'), json_extract(${payload}, '$.source_status')), 0) ELSE 0 END`;
+  const newest = db
+    .select({ fromReview })
+    .from(taskEvents)
+    .where(and(eq(taskEvents.taskId, tasks.id), inArray(taskEvents.kind, RESUME_KINDS)))
+    .orderBy(desc(taskEvents.id))
+    .limit(1);
+  return sql<Lane>`CASE WHEN COALESCE((${newest}), 0) THEN 'review' ELSE 'ready' END`;
+}

@@ -29,3 +29,13 @@ export function checkRun(task: Task, runId: number | undefined): void {
     );
   }
 }
+
+/** Refuses a move that needs every parent finished (done or archived) while one is not. */
+export function parentsFinished(ctx: RepoContext, task: Task, move: string): void {
+  const parent = ctx.q.unfinishedParent(task.id);
+  if (parent === undefined) return;
+  throw new KanbanError(
+    'INVALID_TRANSITION',
+    `Cannot ${move} task ${task.id}: its parent ${parent} is not done or archived yet; finish it, or \`kanban unlink ${parent} ${task.id}\``,
+  );
+}

@@ -1,6 +1,7 @@
 /**
  * Input checking at the boundary: every method parses its input here before it touches the file.
- * Column rules come from the Drizzle schema through drizzle-zod; the rest is the reference sheet's.
+ * Column rules come from the Drizzle schema through drizzle-zod; the rest follow the original's
+ * checks (upstream hermes_cli/kanban_db.py), named where they are made.
  */
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
@@ -18,6 +19,12 @@ const count = z.int().min(0);
 const taskId = text;
 const assignee = plain.trim().toLowerCase().min(1);
 
+/**
+ * A task's reasoning effort (upstream `set_reasoning_effort`): `none` turns thinking off, the others
+ * are `hermes_constants.VALID_REASONING_EFFORTS`; NULL inherits the worker profile's.
+ */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max', 'ultra'] as const;
+
 const taskColumns = createInsertSchema(tasks, {
   title: text,
   body: plain.nullish(),
@@ -29,7 +36,18 @@ const taskColumns = createInsertSchema(tasks, {
   skills: z.array(plain).nullish(),
   maxRetries: z.int().min(1).nullish(),
   maxRuntimeSeconds: z.int().min(1).nullish(),
+  modelOverride: plain.trim().nullish(),
+  providerOverride: plain.trim().nullish(),
+  reasoningEffort: plain.trim().toLowerCase().pipe(z.enum(REASONING_EFFORTS)).nullish(),
 });
+
+/** The upstream's `set_model_override` rule: a provider names where a model runs, so it needs one. */
+const providerNeedsModel = (input: { modelOverride?: string | null; providerOverride?: string | null }) =>
+  !input.providerOverride || Boolean(input.modelOverride);
+const PROVIDER_NEEDS_MODEL = {
+  message: 'a provider override needs a model override',
+  path: ['providerOverride'],
+};
 
 export const createTaskInput = taskColumns
   .pick({
@@ -45,20 +63,64 @@ export const createTaskInput = taskColumns
     createdBy: true,
     workspaceKind: true,
     workspacePath: true,
+    modelOverride: true,
+    providerOverride: true,
+    reasoningEffort: true,
   })
   .extend({
     parents: z.array(z.string()).default([]),
     triage: z.boolean().default(false),
+    /** `blocked`: created blocked, and the block is sticky until unblocked (upstream `initial_status`). */
+    initialStatus: z.enum(['blocked']).optional(),
   })
-  .strict();
+  .strict()
+  .refine(providerNeedsModel, PROVIDER_NEEDS_MODEL);
 export type CreateTaskInput = z.input<typeof createTaskInput>;
 
-/** The fields a person edits on a task: at least one of them. */
+const EDITABLE = [
+  'title',
+  'body',
+  'priority',
+  'assignee',
+  'modelOverride',
+  'providerOverride',
+  'reasoningEffort',
+] as const;
+
+/**
+ * The fields a person edits on a task, any of them and at least one. A provider is set with its
+ * model (`modelOverride` present), as `setModelOverride` sets them.
+ */
 export const editTaskInput = taskColumns
-  .pick({ title: true, body: true, priority: true })
+  .pick({
+    title: true,
+    body: true,
+    priority: true,
+    assignee: true,
+    modelOverride: true,
+    providerOverride: true,
+    reasoningEffort: true,
+  })
+  .partial()
   .strict()
-  .refine((edit) => Object.keys(edit).length > 0, { message: 'name at least one of title, body, priority' });
+  .refine((edit) => Object.keys(edit).length > 0, { message: `name at least one of ${EDITABLE.join(', ')}` })
+  .refine((edit) => edit.providerOverride === undefined || edit.modelOverride !== undefined, PROVIDER_NEEDS_MODEL);
 export type EditTaskInput = z.input<typeof editTaskInput>;
+
+export const modelOverrideInput = z
+  .object({ modelOverride: plain.trim().nullable(), providerOverride: plain.trim().nullish() })
+  .strict()
+  .refine(providerNeedsModel, PROVIDER_NEEDS_MODEL);
+export type ModelOverride = z.input<typeof modelOverrideInput>;
+export const reasoningEffortInput = plain.trim().toLowerCase().pipe(z.enum(REASONING_EFFORTS)).nullable();
+
+export const promoteInput = z
+  .object({ reason: text.optional(), actor: text.optional(), dryRun: z.boolean().default(false) })
+  .strict()
+  .default({ dryRun: false });
+export type PromoteOptions = z.input<typeof promoteInput>;
+export const reclaimInput = z.object({ reason: text.optional() }).strict().default({});
+export type ReclaimOptions = z.input<typeof reclaimInput>;
 
 const statuses = z.enum(TASK_STATUSES);
 export const listTasksInput = z
@@ -124,6 +186,25 @@ export const failureInput = z
   .strict();
 export type FailureInput = z.input<typeof failureInput>;
 export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
+
+export const requestReviewInput = z
+  .object({
+    runId: z.int().min(1).optional(),
+    summary: plain.nullish(),
+    reviewer: assignee.optional(),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
+    force: z.boolean().default(false),
+  })
+  .strict()
+  .default({ force: false });
+export type RequestReviewOptions = z.input<typeof requestReviewInput>;
+export const requestChangesInput = z.object({ runId: z.int().min(1).optional(), reason: text }).strict();
+export type RequestChangesOptions = z.input<typeof requestChangesInput>;
+export const reopenReviewInput = z.object({ reason: text.optional(), author: text.optional() }).strict().default({});
+export type ReopenReviewOptions = z.input<typeof reopenReviewInput>;
+
+export const purgeInput = z.object({ olderThanDays: z.number().min(0) }).strict();
+export type PurgeOptions = z.input<typeof purgeInput>;
 
 export const commentInput = z.object({ author: text, body: text }).strict();
 export type CommentInput = z.input<typeof commentInput>;

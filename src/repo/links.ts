@@ -6,6 +6,7 @@ import { read, write, type RepoContext } from './context';
 import { appendEvent, recordPromotions } from './events';
 import { found } from './guards';
 import { PARENT_DONE } from './dependencies';
+import { inheritSubscriptions } from './notify';
 
 /** True when `descendant` can be reached from `ancestor` by following child links. */
 function reaches(ctx: RepoContext, ancestor: string, descendant: string): boolean {
@@ -17,7 +18,10 @@ function reaches(ctx: RepoContext, ancestor: string, descendant: string): boolea
   return rows.length > 0;
 }
 
-/** Makes `childId` wait for `parentId`. Refuses self-links and cycles; a ready child of a parent not done drops to todo. */
+/**
+ * Makes `childId` wait for `parentId`. Refuses self-links and cycles; a ready child of a parent not
+ * done drops to todo; the parent's subscribers are subscribed to the child.
+ */
 export async function linkTasks(ctx: RepoContext, parentId: string, childId: string): Promise<void> {
   if (parentId === childId) throw new KanbanError('CYCLE', `A task cannot depend on itself (${parentId})`);
   await write(ctx, (now) => {
@@ -40,6 +44,8 @@ export async function linkTasks(ctx: RepoContext, parentId: string, childId: str
       kind: 'linked',
       payload: { parent: parentId, child: childId, ...(demoted && { demoted: true }) },
     });
+    // As the upstream's `link_tasks`: the parent's subscribers hear of the child from here on.
+    inheritSubscriptions(ctx, now, childId, [parentId]);
   });
 }
 

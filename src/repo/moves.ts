@@ -2,31 +2,36 @@ import { TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
 import { endAttempt } from './attempts';
 import { claimNextIn, claimParams, type Claim } from './claims';
 import { read, write, type RepoContext } from './context';
-import { recordPromotions } from './events';
-import { checkRun, taskInStatus } from './guards';
+import { appendEvent, recordPromotions, summaryLine } from './events';
+import { checkRun, parentsFinished, taskInStatus } from './guards';
 import {
   blockInput,
   completeAndClaimInput,
   completeInput,
   parse,
+  promoteInput,
+  reclaimInput,
   scheduleInput,
+  type PromoteOptions,
+  type ReclaimOptions,
   type BlockOptions,
   type CompleteAndClaimOptions,
   type CompleteOptions,
   type ScheduleOptions,
 } from './input';
 
-// The newest original's transitions (reference sheet §1, §3): scheduled and review tasks are not
-// completed or blocked directly; scheduled ones are unblocked.
-const COMPLETABLE: readonly TaskStatus[] = ['running', 'ready', 'blocked'];
+// The upstream's transitions (kanban_db.py `complete_task`, `block_task`, `unblock_task`): a review
+// task is completed by a person approving it; scheduled ones are unblocked, not completed.
+const COMPLETABLE: readonly TaskStatus[] = ['running', 'ready', 'blocked', 'review'];
 const BLOCKABLE: readonly TaskStatus[] = ['running', 'ready'];
 const SCHEDULABLE: readonly TaskStatus[] = ['todo', 'ready', 'running', 'blocked'];
 const UNBLOCKABLE: readonly TaskStatus[] = ['blocked', 'scheduled'];
 const ARCHIVABLE = TASK_STATUSES.filter((s) => s !== 'archived');
+const PROMOTABLE: readonly TaskStatus[] = ['todo', 'blocked'];
 /** The same kind of block twice in a row sends a task to triage instead: a person must look at it. */
 export const BLOCK_RECURRENCE_LIMIT = 2;
-/** The completion summary keeps the first line of at most this many characters. */
-const SUMMARY_LENGTH = 400;
+/** What the run of a review approved without a reviewer's run says (upstream `complete_task`). */
+export const MANUAL_APPROVAL = 'Review approved without additional evidence.';
 
 interface Completion {
   readonly runId?: number | undefined;
@@ -34,11 +39,18 @@ interface Completion {
   readonly summary?: string | null | undefined;
 }
 
-/** The completion inside the caller's transaction: closes the run, resets the failure counter, promotes children. */
+/**
+ * The completion inside the caller's transaction: refused while a parent is unfinished; closes the
+ * run, resets the failure counter, promotes children. A review task approved by a person (no
+ * reviewer's run open) gets a zero-length completed run, as the upstream records it.
+ */
 function completeIn(ctx: RepoContext, now: number, id: string, options: Completion): Task {
   const task = taskInStatus(ctx, id, COMPLETABLE, 'complete');
   checkRun(task, options.runId);
-  const summary = options.summary?.trim().split('\n')[0]?.slice(0, SUMMARY_LENGTH) || null;
+  parentsFinished(ctx, task, 'complete');
+  const approval = task.status === 'review' && task.currentRunId === null;
+  const bare = options.summary == null && options.result == null;
+  const note = options.summary ?? (approval ? MANUAL_APPROVAL : null);
   const result = options.result ?? task.result;
   const done = endAttempt(ctx, now, task, {
     set: {
@@ -50,14 +62,20 @@ function completeIn(ctx: RepoContext, now: number, id: string, options: Completi
       blockKind: null,
       blockRecurrences: 0,
     },
-    run: { status: 'done', outcome: 'completed', summary: options.summary ?? null },
-    event: { kind: 'completed', payload: { result_len: result?.length ?? 0, summary } },
+    run: {
+      status: 'done',
+      outcome: 'completed',
+      summary: note,
+      synthesize: approval,
+      metadata: approval && bare ? { source_status: 'review', approval: 'manual' } : null,
+    },
+    event: { kind: 'completed', payload: { result_len: result?.length ?? 0, summary: summaryLine(note) } },
   });
   recordPromotions(ctx, now, ctx.q.promoteChildren(id));
   return done;
 }
 
-/** `running`, `ready` or `blocked` → `done`. */
+/** `running`, `ready`, `blocked` or `review` → `done`, once every parent is done or archived. */
 export async function completeTask(ctx: RepoContext, id: string, raw?: CompleteOptions): Promise<Task> {
   const options = parse(completeInput, raw, 'options');
   return write(ctx, (now) => completeIn(ctx, now, id, options));
@@ -93,11 +111,13 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
     const task = taskInStatus(ctx, id, BLOCKABLE, 'block');
     checkRun(task, runId);
     const run = { status: 'blocked', outcome: 'blocked', summary: reason, synthesize: true } as const;
+    // A blocked reviewer's run goes back to review once unblocked (the event's source_status says so).
+    const source = ctx.q.claimedFrom(task.currentRunId);
     if (kind === 'dependency') {
       return endAttempt(ctx, now, task, {
         set: { status: 'todo', blockKind: kind },
         run,
-        event: { kind: 'dependency_wait', payload: { reason, kind } },
+        event: { kind: 'dependency_wait', payload: { reason, kind, source_status: source } },
       });
     }
     const recurrences = task.blockKind === kind ? task.blockRecurrences + 1 : 1;
@@ -106,24 +126,33 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
       set: { status: looped ? 'triage' : 'blocked', blockKind: kind, blockRecurrences: recurrences },
       run,
       event: looped
-        ? { kind: 'block_loop_detected', payload: { reason, kind, recurrences, limit: BLOCK_RECURRENCE_LIMIT } }
-        : { kind: 'blocked', payload: { reason, kind, recurrences } },
+        ? {
+            kind: 'block_loop_detected',
+            payload: { reason, kind, recurrences, source_status: source, limit: BLOCK_RECURRENCE_LIMIT },
+          }
+        : { kind: 'blocked', payload: { reason, kind, recurrences, source_status: source } },
     });
   });
 }
 
 /**
- * `blocked` or `scheduled` → `ready`, or `todo` while a parent is not done. The failure counter and
- * error are reset; the block kind and its recurrences stay, as in the newest original.
+ * `blocked` or `scheduled` → `ready`, or `review` for a blocked task that came from review, or
+ * `todo` while a parent is neither done nor archived (its event keeps the lane it will resume).
+ * The failure counter and error are reset; the block kind and its recurrences stay, as in the
+ * upstream's `unblock_task`.
  */
 export async function unblockTask(ctx: RepoContext, id: string): Promise<Task> {
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, UNBLOCKABLE, 'unblock');
-    const status = ctx.q.waitsForDoneParent(id) ? 'todo' : 'ready';
+    const resume = task.status === 'blocked' ? ctx.q.resumeLane(id) : 'ready';
+    const status = ctx.q.unfinishedParent(id) === undefined ? resume : 'todo';
     return endAttempt(ctx, now, task, {
       set: { status, consecutiveFailures: 0, lastFailureError: null },
       run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
-      event: { kind: 'unblocked', payload: status === 'todo' ? { status } : null },
+      event: {
+        kind: 'unblocked',
+        payload: status === 'ready' && resume === 'ready' ? null : { status, resume_status: resume },
+      },
     });
   });
 }
@@ -161,15 +190,46 @@ export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
   });
 }
 
-/** An operator takes a running task back: `ready` again, run closed as `reclaimed`, failure counter reset. */
-export async function reclaimTask(ctx: RepoContext, id: string): Promise<Task> {
+/**
+ * An operator takes a running task back: `ready` again (a reviewer's run: `review`), run closed as
+ * `reclaimed`, failure counter reset.
+ */
+export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOptions): Promise<Task> {
+  const { reason = 'operator' } = parse(reclaimInput, raw, 'options');
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, ['running'], 'reclaim');
+    const retry = ctx.q.claimedFrom(task.currentRunId);
+    const payload = { manual: true, reason, prev_lock: task.claimLock, retry_status: retry };
     return endAttempt(ctx, now, task, {
-      set: { status: 'ready', consecutiveFailures: 0, lastFailureError: null },
-      run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'reclaimed by an operator' },
-      event: { kind: 'reclaimed', payload: { manual: true, reason: 'operator', prev_lock: task.claimLock } },
+      set: { status: retry, consecutiveFailures: 0, lastFailureError: null },
+      run: {
+        status: 'reclaimed',
+        outcome: 'reclaimed',
+        summary: 'reclaimed by an operator',
+        error: `manual_reclaim: ${reason}`,
+      },
+      event: { kind: 'reclaimed', payload },
     });
+  });
+}
+
+/**
+ * A person moves a `todo` or `blocked` task to `ready` (upstream `promote_task`), once every
+ * parent is done or archived; event `promoted_manual`. With `dryRun`, the same checks and no write.
+ */
+export async function promoteTask(ctx: RepoContext, id: string, raw?: PromoteOptions): Promise<Task> {
+  const { reason = null, actor = null, dryRun } = parse(promoteInput, raw, 'options');
+  const check = () => {
+    const task = taskInStatus(ctx, id, PROMOTABLE, 'promote');
+    parentsFinished(ctx, task, 'promote');
+    return task;
+  };
+  if (dryRun) return read(ctx, () => ({ ...check(), status: 'ready' }));
+  return write(ctx, (now) => {
+    const task = check();
+    ctx.q.setStatus({ id, status: 'ready' });
+    appendEvent(ctx, now, { taskId: id, kind: 'promoted_manual', payload: { actor, reason } });
+    return { ...task, status: 'ready' };
   });
 }
 

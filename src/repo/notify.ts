@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { kanbanNotifySubs, taskEvents, type NotifySubscription, type TaskEvent } from '../db/schema';
 import { read, write, type RepoContext } from './context';
 import { found } from './guards';
@@ -140,4 +141,27 @@ export async function advanceCursor(ctx: RepoContext, raw: SubscriptionKey, even
       .where(keyOf(key))
       .run();
   });
+}
+
+/**
+ * Subscribes the parents' subscribers to a child (upstream kanban_db.py `_inherit_notify_subs`),
+ * inside the caller's transaction: each keeps its routing, starts past the child's events so far,
+ * and a subscriber the child already has is left as it is.
+ */
+export function inheritSubscriptions(
+  ctx: RepoContext,
+  now: number,
+  childId: string,
+  parentIds: readonly string[],
+): void {
+  if (parentIds.length === 0) return;
+  const s = kanbanNotifySubs;
+  const caughtUp = sql`(SELECT COALESCE(MAX(${taskEvents.id}), 0) FROM ${taskEvents} WHERE ${taskEvents.taskId} = ${childId})`;
+  const columns: SQLiteColumn[] = [s.taskId, s.platform, s.chatId, s.threadId, s.userId, s.userIdAlt, s.chatType];
+  columns.push(s.notifierProfile, s.deliveryMode, s.deliveryMetadata, s.createdAt, s.lastEventId, s.lastPingEventId);
+  const names = columns.map((column) => sql.identifier(column.name));
+  ctx.db.run(sql`INSERT OR IGNORE INTO ${s} (${sql.join(names, sql`, `)})
+    SELECT ${childId}, ${s.platform}, ${s.chatId}, ${s.threadId}, ${s.userId}, ${s.userIdAlt}, COALESCE(${s.chatType}, 'dm'),
+      ${s.notifierProfile}, COALESCE(${s.deliveryMode}, 'notify'), ${s.deliveryMetadata}, ${now}, ${caughtUp}, 0
+    FROM ${s} WHERE ${inArray(s.taskId, [...parentIds])}`);
 }

@@ -4,7 +4,7 @@
  * transaction it is part of it. Each is wrapped in a function typed from the schema, because a
  * prepared query's placeholders are not.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, not, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Engine, SyncDb } from '../db/engine';
 import {
   taskEvents,
@@ -17,8 +17,8 @@ import {
   type Task,
   type TaskStatus,
 } from '../db/schema';
-import { PARENT_DONE, unfinishedParent, unfinishedParents } from './dependencies';
-import { blockLifts, budgetLeft, claimGatesOpen, retryAllowed } from './gates';
+import { unfinishedParent, unfinishedParents } from './dependencies';
+import { blockLifts, budgetLeft, claimGatesOpen, type Lane, resumeStatus, retryAllowed } from './gates';
 
 const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -43,12 +43,6 @@ function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (sha
     }
     return value;
   };
-}
-
-/** Waits before a failed task's next attempt; see `retryAllowed`. */
-export interface RetryBackoff {
-  readonly baseSeconds: number;
-  readonly maxSeconds: number;
 }
 
 /** Waits before a failed task's next attempt; see `retryAllowed`. */
@@ -82,7 +76,14 @@ export type TaskRelease = Pick<
   | 'lastFailureError'
   | 'blockKind'
   | 'blockRecurrences'
+  | 'assignee'
 >;
+
+/** A task promoted, and the lane it landed in. */
+export interface Promotion {
+  readonly id: string;
+  readonly status: Lane;
+}
 
 export type RunEnd = {
   readonly runId: number;
@@ -91,6 +92,8 @@ export type RunEnd = {
   readonly endedAt: number;
   readonly summary: string | null;
   readonly error: string | null;
+  /** Kept when null: a worker's own metadata is not wiped by the move that ends its run. */
+  readonly metadata?: Record<string, unknown> | null;
 };
 
 export type NewRun = {
@@ -130,6 +133,9 @@ export type TaskInsert = Required<
     | 'maxRuntimeSeconds'
     | 'skills'
     | 'maxRetries'
+    | 'modelOverride'
+    | 'providerOverride'
+    | 'reasoningEffort'
   >
 >;
 
@@ -183,6 +189,9 @@ function statements(db: SyncDb) {
         maxRuntimeSeconds: ph('maxRuntimeSeconds'),
         skills: ph('skills'),
         maxRetries: ph('maxRetries'),
+        modelOverride: ph('modelOverride'),
+        providerOverride: ph('providerOverride'),
+        reasoningEffort: ph('reasoningEffort'),
       })
       .onConflictDoNothing({ target: tasks.id })
       .returning()
@@ -210,7 +219,6 @@ function statements(db: SyncDb) {
         .prepare(),
   );
   const waits = once(() => unfinishedParents(db, ph('id')).limit(1).prepare());
-  const waitsForDone = once(() => unfinishedParents(db, ph('id'), PARENT_DONE).limit(1).prepare());
   const gatesOpen = once(() =>
     db
       .select({ id: tasks.id })
@@ -218,13 +226,13 @@ function statements(db: SyncDb) {
       .where(and(eq(tasks.id, ph('id')), claimGatesOpen(db)))
       .prepare(),
   );
-  // The newest original's review pass: review tasks in claim order, no parent check, the budget gate only.
+  // The review pass: review tasks in claim order, the budget gate only; parents are checked per candidate.
   const reviewCandidate = once(() =>
     db
-      .select()
+      .select({ task: tasks, waits: sql<number>`${unfinishedParent(db, tasks.id)}` })
       .from(tasks)
       .where(and(eq(tasks.status, 'review'), isNull(tasks.claimLock), budgetLeft()))
-      .orderBy(sql`${tasks.priority} DESC`, asc(tasks.createdAt))
+      .orderBy(...CLAIM_ORDER)
       .limit(1)
       .prepare(),
   );
@@ -232,7 +240,38 @@ function statements(db: SyncDb) {
     db
       .update(tasks)
       .set({ status: 'todo' })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, 'ready')))
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
+      .prepare(),
+  );
+  const setStatus = once(() =>
+    db
+      .update(tasks)
+      .set({ status: param('status') })
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const newestPayload = once(() =>
+    db
+      .select({ payload: taskEvents.payload })
+      .from(taskEvents)
+      .where(and(eq(taskEvents.taskId, ph('taskId')), eq(taskEvents.kind, ph('kind'))))
+      .orderBy(desc(taskEvents.id))
+      .limit(1)
+      .prepare(),
+  );
+  const claimedEvent = once(() =>
+    db
+      .select({ payload: taskEvents.payload })
+      .from(taskEvents)
+      .where(and(eq(taskEvents.runId, ph('runId')), eq(taskEvents.kind, 'claimed')))
+      .limit(1)
+      .prepare(),
+  );
+  const resumeLane = once(() =>
+    db
+      .select({ lane: resumeStatus(db) })
+      .from(tasks)
+      .where(eq(tasks.id, ph('id')))
       .prepare(),
   );
   const insertRun = once(() =>
@@ -276,6 +315,7 @@ function statements(db: SyncDb) {
         lastFailureError: param('lastFailureError'),
         blockKind: param('blockKind'),
         blockRecurrences: param('blockRecurrences'),
+        assignee: param('assignee'),
         claimLock: null,
         claimExpires: null,
         workerPid: null,
@@ -293,6 +333,7 @@ function statements(db: SyncDb) {
         endedAt: param('endedAt'),
         summary: param('summary'),
         error: param('error'),
+        metadata: sql`COALESCE(${ph('metadata')}, ${taskRuns.metadata})`,
       })
       .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
       .prepare(),
@@ -311,6 +352,9 @@ function statements(db: SyncDb) {
   );
   const promotable = (only: SQL | undefined) =>
     and(or(eq(tasks.status, 'todo'), blockLifts(db)), only, not(unfinishedParent(db, tasks.id)));
+  // A promoted task resumes the lane it left: review when its newest move came from review.
+  const promoted = { status: sql<Lane>`${resumeStatus(db)}` };
+  const lane = { id: tasks.id, status: sql<Lane>`${tasks.status}` };
   const children = () =>
     db
       .select({ id: taskLinks.childId })
@@ -319,22 +363,20 @@ function statements(db: SyncDb) {
   const promoteChildren = once(() =>
     db
       .update(tasks)
-      .set({ status: 'ready' })
+      .set(promoted)
       .where(promotable(inArray(tasks.id, children())))
-      .returning({ id: tasks.id })
+      .returning(lane)
       .prepare(),
   );
   const promoteOne = once(() =>
     db
       .update(tasks)
-      .set({ status: 'ready' })
+      .set(promoted)
       .where(promotable(eq(tasks.id, ph('id'))))
-      .returning({ id: tasks.id })
+      .returning(lane)
       .prepare(),
   );
-  const promoteAll = once(() =>
-    db.update(tasks).set({ status: 'ready' }).where(promotable(undefined)).returning({ id: tasks.id }).prepare(),
-  );
+  const promoteAll = once(() => db.update(tasks).set(promoted).where(promotable(undefined)).returning(lane).prepare());
   const anyPromotable = once(() =>
     db.select({ id: tasks.id }).from(tasks).where(promotable(undefined)).limit(1).prepare(),
   );
@@ -401,15 +443,27 @@ function statements(db: SyncDb) {
       });
       return row && { task: row.task, waits: Boolean(row.waits) };
     },
-    /** Whether a parent is neither done nor archived: the test of claims and promotion. */
-    waitsForParent: (id: string): boolean => waits().get({ id }) !== undefined,
-    /** Whether a parent is not done: the test of creation, links and unblocking. */
-    waitsForDoneParent: (id: string): boolean => waitsForDone().get({ id }) !== undefined,
+    /** A parent that is neither done nor archived, if any: the test of claims, promotion, completion and unblocking. */
+    unfinishedParent: (id: string): string | undefined => waits().get({ id })?.id,
     /** Whether the original's claim gates (plan audit, budget) let the task be claimed. */
     claimGatesOpen: (id: string): boolean => gatesOpen().get({ id }) !== undefined,
-    /** The next unclaimed review task whose budget is not spent. */
-    reviewCandidate: (): Task | undefined => reviewCandidate().get(),
-    demoteToTodo: (id: string): void => void demote().run({ id }),
+    /** The next unclaimed review task whose budget is not spent, and whether it waits for an unfinished parent. */
+    reviewCandidate: (): { task: Task; waits: boolean } | undefined => {
+      const row = reviewCandidate().get();
+      return row && { task: row.task, waits: Boolean(row.waits) };
+    },
+    /** An unclaimed task in `from` drops to todo; false when it was not. */
+    demoteToTodo: (id: string, from: TaskStatus): boolean => demote().run({ id, from }).changes === 1,
+    /** Sets a task's status and nothing else, for moves that hold no claim. */
+    setStatus: (values: { id: string; status: TaskStatus }): void => void setStatus().run(values),
+    /** The payload of the task's newest event of `kind`; undefined when it has none (null for an empty one). */
+    newestPayload: (taskId: string, kind: string): Record<string, unknown> | null | undefined =>
+      newestPayload().get({ taskId, kind })?.payload,
+    /** The lane a run was claimed from (upstream `_retry_status_for_run`): review for a reviewer's run. */
+    claimedFrom: (runId: number | null): Lane =>
+      runId !== null && claimedEvent().get({ runId })?.payload?.source_status === 'review' ? 'review' : 'ready',
+    /** The lane the task resumes when promoted or unblocked (see `resumeStatus`). */
+    resumeLane: (id: string): Lane => resumeLane().get({ id })?.lane ?? 'ready',
     /** Inserts a running run and returns its id. */
     insertRun: (run: NewRun): number => Number(insertRun().run(run).lastInsertRowid),
     /** The compare-and-set of a claim: true when the task was still ready and unclaimed. */
@@ -422,20 +476,12 @@ function statements(db: SyncDb) {
       runId: number;
     }): boolean => claim().run(values).changes === 1,
     release: (row: TaskRelease): void => void release().run(row),
-    closeRun: (end: RunEnd): void => void closeRun().run(end),
+    closeRun: (end: RunEnd): void =>
+      void closeRun().run({ ...end, metadata: end.metadata ? JSON.stringify(end.metadata) : null }),
     insertEvent: (event: NewEvent): void => void insertEvent().run(event),
-    promoteChildren: (parent: string): string[] =>
-      promoteChildren()
-        .all({ parent })
-        .map((r) => r.id),
-    promoteOne: (id: string): string[] =>
-      promoteOne()
-        .all({ id })
-        .map((r) => r.id),
-    promoteAll: (): string[] =>
-      promoteAll()
-        .all()
-        .map((r) => r.id),
+    promoteChildren: (parent: string): Promotion[] => promoteChildren().all({ parent }),
+    promoteOne: (id: string): Promotion[] => promoteOne().all({ id }),
+    promoteAll: (): Promotion[] => promoteAll().all(),
     anyPromotable: (): boolean => anyPromotable().get() !== undefined,
     renew: (values: { id: string; runId: number | null; expires: number; now: number }): void => {
       renewTask().run(values);

@@ -1,23 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { KanbanError } from '../errors';
-import { taskLinks, tasks, TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
+import type { z } from 'zod';
+import { taskLinks, tasks, type Task, type TaskStatus } from '../db/schema';
 import { read, write, type RepoContext } from './context';
 import { PARENT_DONE } from './dependencies';
 import { appendEvent } from './events';
-import { found, taskInStatus } from './guards';
+import { found } from './guards';
 import {
   assigneeInput,
   createTaskInput,
   editTaskInput,
   listTasksInput,
+  modelOverrideInput,
   parse,
+  reasoningEffortInput,
   type CreateTaskInput,
   type EditTaskInput,
   type ListTasksFilter,
+  type ModelOverride,
 } from './input';
-
-const ASSIGNABLE = TASK_STATUSES.filter((s) => s !== 'running' && s !== 'archived');
+import { inheritSubscriptions } from './notify';
 
 /** `t_` + 4 random bytes in hex, as the original program makes them. */
 export function newTaskId(): string {
@@ -25,11 +28,13 @@ export function newTaskId(): string {
 }
 
 /**
- * Creates a task: `triage` if asked, else `ready` when every parent is done, else `todo`. With an
- * idempotency key, creating twice returns the first non-archived task with that key.
+ * Creates a task: `triage` if asked, `blocked` if asked (a sticky block, as the upstream's
+ * `initial_status`), else `ready` when every parent is done, else `todo`. With an idempotency key,
+ * creating twice returns the first non-archived task with that key. The parents' subscribers are
+ * subscribed to the new task from its next event on.
  */
 export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promise<Task> {
-  const { parents, triage, ...input } = parse(createTaskInput, raw, 'task');
+  const { parents, triage, initialStatus, ...input } = parse(createTaskInput, raw, 'task');
   const uniqueParents = [...new Set(parents)];
   return write(ctx, (now) => {
     const existing = input.idempotencyKey ? ctx.q.taskByIdempotencyKey(input.idempotencyKey) : undefined;
@@ -40,12 +45,9 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     const missing = uniqueParents.filter((id) => !known.some((p) => p.id === id));
     if (missing.length)
       throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
-    // As the newest original: a parent that is not done (archived included) starts the task in todo.
-    const status: TaskStatus = triage
-      ? 'triage'
-      : known.every((p) => PARENT_DONE.includes(p.status))
-        ? 'ready'
-        : 'todo';
+    // As the original: a parent that is not done (archived included) starts the task in todo.
+    const waiting: TaskStatus = known.every((p) => PARENT_DONE.includes(p.status)) ? 'ready' : 'todo';
+    const status: TaskStatus = triage ? 'triage' : (initialStatus ?? waiting);
     const row = {
       title: input.title,
       body: input.body ?? null,
@@ -61,6 +63,9 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
       maxRuntimeSeconds: input.maxRuntimeSeconds ?? null,
       skills: input.skills ?? null,
       maxRetries: input.maxRetries ?? null,
+      modelOverride: input.modelOverride || null,
+      providerOverride: input.providerOverride || null,
+      reasoningEffort: input.reasoningEffort ?? null,
     };
     // A random id can collide with a task's: the insert then writes nothing, and another id is drawn.
     let task: Task | undefined;
@@ -71,11 +76,21 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
         .insert(taskLinks)
         .values(uniqueParents.map((parentId) => ({ parentId, childId: id })))
         .run();
-    appendEvent(ctx, now, {
-      taskId: id,
-      kind: 'created',
-      payload: { assignee: row.assignee, status, parents: uniqueParents, tenant: row.tenant },
-    });
+    const { assignee, tenant, modelOverride, providerOverride } = row;
+    const created = {
+      assignee,
+      status,
+      parents: uniqueParents,
+      tenant,
+      model_override: modelOverride,
+      provider_override: providerOverride,
+    };
+    appendEvent(ctx, now, { taskId: id, kind: 'created', payload: created });
+    if (status === 'blocked') {
+      const actor = row.createdBy ?? 'user';
+      appendEvent(ctx, now, { taskId: id, kind: 'blocked', payload: { reason: 'initial_status', status, actor } });
+    }
+    inheritSubscriptions(ctx, now, id, uniqueParents);
     return task;
   });
 }
@@ -95,31 +110,94 @@ export async function listTasks(ctx: RepoContext, raw?: ListTasksFilter): Promis
   return read(ctx, () => ctx.q.listTasks({ ...filter, statuses }));
 }
 
-/** Gives the task to another worker (or none); a new assignee starts with a clean failure counter. */
+/**
+ * Gives the task to another worker (or none), in any status but while a worker holds it (upstream
+ * `assign_task`); a new assignee starts with a clean failure counter.
+ */
 export async function assignTask(ctx: RepoContext, id: string, rawAssignee: string | null): Promise<Task> {
   const assignee = rawAssignee === null ? null : parse(assigneeInput, rawAssignee, 'assignee');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ASSIGNABLE, 'reassign');
-    const reset = task.assignee !== assignee ? { consecutiveFailures: 0, lastFailureError: null } : {};
-    const updated = { ...task, assignee, ...reset };
-    ctx.db
-      .update(tasks)
-      .set({ assignee, ...reset })
-      .where(eq(tasks.id, id))
-      .run();
-    appendEvent(ctx, now, { taskId: id, kind: 'assigned', payload: { assignee, from: task.assignee } });
-    return updated;
-  });
+  return write(ctx, (now) => assignIn(ctx, now, found(ctx.q.taskById(id), id), assignee));
 }
 
-/** Changes a task's title, body or priority (any status); an `edited` event names the fields. */
+function assignIn(ctx: RepoContext, now: number, task: Task, assignee: string | null): Task {
+  if (task.status === 'running' && task.claimLock !== null) {
+    throw new KanbanError(
+      'INVALID_TRANSITION',
+      `Cannot reassign task ${task.id}: a worker holds it (${task.claimLock}); wait for it to finish, or \`kanban reclaim ${task.id}\` first`,
+    );
+  }
+  const reset = task.assignee !== assignee ? { consecutiveFailures: 0, lastFailureError: null } : {};
+  ctx.db
+    .update(tasks)
+    .set({ assignee, ...reset })
+    .where(eq(tasks.id, task.id))
+    .run();
+  appendEvent(ctx, now, { taskId: task.id, kind: 'assigned', payload: { assignee, from: task.assignee } });
+  return { ...task, assignee, ...reset };
+}
+
+/**
+ * Sets the model a worker runs the task with, and optionally its provider (upstream
+ * `set_model_override`); an empty or null model clears both. Any status but archived: it applies
+ * from the next attempt.
+ */
+export async function setModelOverride(ctx: RepoContext, id: string, raw: ModelOverride): Promise<Task> {
+  const input = parse(modelOverrideInput, raw, 'override');
+  return write(ctx, (now) => setModelIn(ctx, now, overridable(ctx, id), input));
+}
+
+function setModelIn(ctx: RepoContext, now: number, task: Task, input: z.output<typeof modelOverrideInput>): Task {
+  const modelOverride = input.modelOverride || null;
+  const providerOverride = modelOverride ? input.providerOverride || null : null;
+  ctx.db.update(tasks).set({ modelOverride, providerOverride }).where(eq(tasks.id, task.id)).run();
+  const payload = { model: modelOverride, provider: providerOverride };
+  appendEvent(ctx, now, { taskId: task.id, kind: 'model_override_set', payload });
+  return { ...task, modelOverride, providerOverride };
+}
+
+/** Sets the task's reasoning effort (`none` turns thinking off; null inherits the profile's), any status but archived. */
+export async function setReasoningEffort(ctx: RepoContext, id: string, raw: string | null): Promise<Task> {
+  const effort = parse(reasoningEffortInput, raw, 'reasoningEffort');
+  return write(ctx, (now) => setEffortIn(ctx, now, overridable(ctx, id), effort));
+}
+
+function setEffortIn(ctx: RepoContext, now: number, task: Task, reasoningEffort: string | null): Task {
+  ctx.db.update(tasks).set({ reasoningEffort }).where(eq(tasks.id, task.id)).run();
+  appendEvent(ctx, now, {
+    taskId: task.id,
+    kind: 'reasoning_effort_set',
+    payload: { reasoning_effort: reasoningEffort },
+  });
+  return { ...task, reasoningEffort };
+}
+
+/** The task, unless it is archived: overrides apply to a next attempt, which an archived task has not. */
+function overridable(ctx: RepoContext, id: string): Task {
+  const task = found(ctx.q.taskById(id), id);
+  if (task.status !== 'archived') return task;
+  throw new KanbanError('INVALID_TRANSITION', `Cannot change the model or effort of task ${id}: it is archived`);
+}
+
+/**
+ * Edits a task in one commit: title, body and priority (an `edited` event names them), the
+ * assignee (as `assignTask`), the model and provider (as `setModelOverride`) and the reasoning
+ * effort (as `setReasoningEffort`). A refused field writes none of them.
+ */
 export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput): Promise<Task> {
-  const edit = parse(editTaskInput, raw, 'edit');
+  const { assignee, modelOverride, providerOverride, reasoningEffort, ...fields } = parse(editTaskInput, raw, 'edit');
   return write(ctx, (now) => {
-    const task = found(ctx.q.taskById(id), id);
-    ctx.db.update(tasks).set(edit).where(eq(tasks.id, id)).run();
-    appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: Object.keys(edit) } });
-    return { ...task, ...edit };
+    let task = found(ctx.q.taskById(id), id);
+    if (Object.keys(fields).length) {
+      ctx.db.update(tasks).set(fields).where(eq(tasks.id, id)).run();
+      appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: Object.keys(fields) } });
+      task = { ...task, ...fields };
+    }
+    if (assignee !== undefined && assignee !== task.assignee) task = assignIn(ctx, now, task, assignee);
+    if (modelOverride !== undefined) {
+      task = setModelIn(ctx, now, overridable(ctx, id), { modelOverride, providerOverride });
+    }
+    if (reasoningEffort !== undefined) task = setEffortIn(ctx, now, overridable(ctx, id), reasoningEffort);
+    return task;
   });
 }
 

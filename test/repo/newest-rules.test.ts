@@ -68,14 +68,17 @@ describe('scheduled (sheet §1)', () => {
       expect((await kb.listRuns(task.id)).map((r) => [r.id, r.status])).toEqual([[claim?.runId, 'scheduled']]);
       await kb.linkTasks(parent.id, task.id);
       expect((await kb.unblockTask(task.id)).status).toBe('todo');
-      expect((await kb.listEvents({ taskId: task.id, kinds: ['unblocked'] }))[0]?.payload).toEqual({ status: 'todo' });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['unblocked'] }))[0]?.payload).toEqual({
+        status: 'todo',
+        resume_status: 'ready',
+      });
       expect((await kb.archiveTask(task.id)).status).toBe('archived');
     });
   });
 });
 
 describe('review (sheet §1)', () => {
-  it('claims review tasks for a reviewer in priority order, without a parent check, unless their budget is spent', async () => {
+  it('claims review tasks in priority order unless their budget is spent; one whose parent is unfinished waits in todo and returns to review', async () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'unfinished parent' });
       const low = await kb.createTask({ title: 'low', priority: 1, parents: [parent.id] });
@@ -95,9 +98,21 @@ describe('review (sheet §1)', () => {
         run_id: first?.runId,
         source_status: 'review',
       });
-      expect((await kb.claimReviewTask())?.task.id).toBe(low.id);
+      // The upstream's claim_review_task: a parent reopened (unfinished) sends the task to todo instead.
       expect(await kb.claimReviewTask()).toBeUndefined();
+      expect((await kb.getTask(low.id)).status).toBe('todo');
+      expect((await kb.listEvents({ taskId: low.id, kinds: ['dependency_wait'] }))[0]?.payload).toEqual({
+        reason: 'parent_reopened',
+        source_status: 'review',
+      });
       expect((await kb.completeTask(high.id)).status).toBe('done');
+      // Its parent done, promotion puts it back in review, not ready.
+      expect((await kb.completeTask(parent.id)).status).toBe('done');
+      expect((await kb.getTask(low.id)).status).toBe('review');
+      expect((await kb.listEvents({ taskId: low.id, kinds: ['promoted'] })).map((e) => e.payload)).toEqual([
+        { status: 'review' },
+      ]);
+      expect((await kb.claimReviewTask())?.task.id).toBe(low.id);
     });
   });
 });
@@ -111,6 +126,7 @@ describe('typed blocks (sheet §3)', () => {
       expect((await kb.listEvents({ taskId: task.id, kinds: ['dependency_wait'] }))[0]?.payload).toEqual({
         reason: 'waits for the API',
         kind: 'dependency',
+        source_status: 'ready',
       });
       await kb.promoteReady();
       expect(await kb.blockTask(task.id, { reason: 'which key?', kind: 'needs_input' })).toMatchObject({
@@ -122,6 +138,7 @@ describe('typed blocks (sheet §3)', () => {
         reason: 'which key?',
         kind: 'needs_input',
         recurrences: 1,
+        source_status: 'ready',
       });
       // Unblocking keeps the kind and its count; the same kind again is a loop.
       expect(await kb.unblockTask(task.id)).toMatchObject({
@@ -137,6 +154,7 @@ describe('typed blocks (sheet §3)', () => {
         reason: 'which key, again?',
         kind: 'needs_input',
         recurrences: 2,
+        source_status: 'ready',
         limit: 2,
       });
 
