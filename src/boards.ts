@@ -120,6 +120,18 @@ export function resolveDbPath(options: { home?: string; board?: string; dbPath?:
   return { path: boardDbPath(home, board), board, home };
 }
 
+/** `board.json` as an object, whatever keys it has; empty when it is missing or not an object. */
+function rawMeta(home: string, slug: string): Record<string, unknown> {
+  try {
+    const raw: unknown = JSON.parse(readFileSync(join(boardDir(home, slug), 'board.json'), 'utf8'));
+    return typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? Object.fromEntries(Object.entries(raw))
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 export function readBoardMeta(home: string, slug: string): BoardMeta {
   const defaults: BoardMeta = {
     slug,
@@ -136,23 +148,17 @@ export function readBoardMeta(home: string, slug: string): BoardMeta {
     createdAt: null,
     dbPath: boardDbPath(home, slug),
   };
-  try {
-    const raw: unknown = JSON.parse(readFileSync(join(boardDir(home, slug), 'board.json'), 'utf8'));
-    if (typeof raw !== 'object' || raw === null) return defaults;
-    const pick = (key: string) => (key in raw ? Reflect.get(raw, key) : undefined);
-    const str = (key: string, fallback: string) => (typeof pick(key) === 'string' ? String(pick(key)) : fallback);
-    return {
-      ...defaults,
-      name: str('name', defaults.name),
-      description: str('description', ''),
-      icon: str('icon', ''),
-      color: str('color', ''),
-      archived: pick('archived') === true,
-      createdAt: typeof pick('created_at') === 'number' ? Number(pick('created_at')) : null,
-    };
-  } catch {
-    return defaults;
-  }
+  const raw = rawMeta(home, slug);
+  const str = (key: string, fallback: string) => (typeof raw[key] === 'string' ? String(raw[key]) : fallback);
+  return {
+    ...defaults,
+    name: str('name', defaults.name),
+    description: str('description', ''),
+    icon: str('icon', ''),
+    color: str('color', ''),
+    archived: raw.archived === true,
+    createdAt: typeof raw.created_at === 'number' ? raw.created_at : null,
+  };
 }
 
 /** Creates the board's folder and `board.json` (idempotent: an existing board keeps what it has unless told). */
@@ -162,10 +168,9 @@ export function writeBoardMeta(home: string, rawSlug: string, input: BoardMetaIn
   const next = { ...current, ...definedOnly(input), createdAt: current.createdAt ?? now };
   makeFolder(boardDir(home, slug));
   const { name, description, icon, color, archived, createdAt } = next;
-  writeFileSync(
-    join(boardDir(home, slug), 'board.json'),
-    `${JSON.stringify({ name, description, icon, color, archived, created_at: createdAt }, null, 2)}\n`,
-  );
+  // Keys the original writes that we do not read (default_workdir, project_id, …) are kept as they are.
+  const kept = { ...rawMeta(home, slug), slug, name, description, icon, color, archived, created_at: createdAt };
+  writeFileSync(join(boardDir(home, slug), 'board.json'), `${JSON.stringify(kept, null, 2)}\n`);
   return next;
 }
 

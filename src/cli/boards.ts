@@ -1,5 +1,15 @@
 import type { Command } from 'commander';
-import { listBoards, removeBoard, resolveHome, setCurrentBoard, writeBoardMeta } from '../boards';
+import {
+  boardExists,
+  listBoards,
+  normalizeSlug,
+  readBoardMeta,
+  removeBoard,
+  resolveHome,
+  setCurrentBoard,
+  writeBoardMeta,
+} from '../boards';
+import { KanbanError } from '../errors';
 import { epochSeconds } from '../clock';
 import { openKanban } from '../kanban';
 import { statsText } from '../view/render';
@@ -75,6 +85,47 @@ export function registerBoardCommands(program: Command): void {
         now: epochSeconds(),
       });
       print(command, result, (r) => `${r.action} board ${r.slug}${r.newPath ? ` to ${r.newPath}` : ''}`);
+    });
+  boards
+    .command('show')
+    .alias('current')
+    .description('the current board: its name, file and counts')
+    .action((_opts, command: Command) =>
+      withBoard(command, async (kb) => {
+        const home = resolveHome(globals(command).home);
+        const meta = kb.board === undefined ? undefined : readBoardMeta(home, kb.board);
+        const shown = {
+          slug: kb.board ?? null,
+          name: meta?.name ?? null,
+          description: meta?.description ?? '',
+          dbPath: kb.path,
+          stats: await kb.stats(),
+        };
+        print(command, shown, (b) =>
+          [
+            `Current board: ${b.slug ?? '(file)'}`,
+            ...(b.name ? [`  Display name: ${b.name}`] : []),
+            ...(b.description ? [`  Description:  ${b.description}`] : []),
+            `  DB path:      ${b.dbPath}`,
+            `  Tasks:        ${statsText(b.stats).split('\n')[0]}`,
+          ].join('\n'),
+        );
+      }),
+    );
+  boards
+    .command('rename <slug> <name>')
+    .description('give a board another display name (its slug and folder stay)')
+    .action((slug: string, name: string, _opts, command: Command) => {
+      const home = resolveHome(globals(command).home);
+      const normal = normalizeSlug(slug);
+      if (!boardExists(home, normal)) {
+        throw new KanbanError(
+          'BOARD_NOT_FOUND',
+          `No board ${normal} under ${home}; \`kanban boards list\` shows the boards`,
+        );
+      }
+      const meta = writeBoardMeta(home, normal, { name: name.trim() || undefined }, epochSeconds());
+      print(command, meta, (m) => `Board '${m.slug}' renamed to '${m.name}'.`);
     });
   boards.command('switch <slug>').action((slug: string, _opts, command: Command) => {
     const current = setCurrentBoard(resolveHome(globals(command).home), slug);

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { isKanbanError } from '../errors';
+import { registerAssignCommands } from './assign';
 import { registerBoardCommands } from './boards';
+import { registerHealthCommands } from './health';
+import { registerReviewCommands } from './review';
 import { registerGatewayCommands } from './gateway';
 import { registerNotifyCommands } from './notify';
 import { registerServeCommand } from './serve';
@@ -23,6 +26,9 @@ const program = new Command('kanban')
 
 registerBoardCommands(program);
 registerTaskCommands(program);
+registerAssignCommands(program);
+registerReviewCommands(program);
+registerHealthCommands(program);
 registerNotifyCommands(program);
 registerGatewayCommands(program);
 registerServeCommand(program);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { boardExists, normalizeSlug, resolveHome } from '../boards';
-import { KanbanError } from '../errors';
+import { isKanbanError, KanbanError } from '../errors';
 import { openKanban, type Kanban } from '../kanban';
 
 export interface GlobalOptions {
@@ -101,4 +101,51 @@ export function oneOf<T extends string>(choices: readonly T[]) {
 export function manyOf<T extends string>(choices: readonly T[]) {
   const one = oneOf(choices);
   return (value: string, previous: T[] = []): T[] => [...previous, one(value)];
+}
+
+/** What a verb of several ids did to one of them. */
+export type Outcome<T> =
+  | { readonly id: string; readonly ok: true; readonly value: T }
+  | { readonly id: string; readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+/**
+ * Applies `fn` to each id on its own, as the original's verbs of several ids do: each is its own
+ * commit, a refusal of one does not stop the others. Prints each outcome (or the list with --json);
+ * any refusal makes the exit code 1. An error that is not a refusal (a bug) still stops the verb.
+ * With one id, prints its result as the single-id verb does (the task itself with --json).
+ */
+export async function eachId<T>(
+  command: Command,
+  ids: readonly string[],
+  fn: (id: string) => Promise<T>,
+  render: (value: T) => string,
+): Promise<void> {
+  const unique = [...new Set(ids)];
+  // One id is the verb as it always was: its result, or its refusal as the error.
+  if (unique.length === 1 && unique[0] !== undefined) return print(command, await fn(unique[0]), render);
+  const outcomes: Outcome<T>[] = [];
+  for (const id of unique) {
+    try {
+      outcomes.push({ id, ok: true, value: await fn(id) });
+    } catch (error) {
+      if (!isKanbanError(error)) throw error;
+      outcomes.push({ id, ok: false, error: { code: error.code, message: error.message } });
+    }
+  }
+  if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
+  if (globals(command).json) return print(command, outcomes, () => '');
+  for (const o of outcomes) {
+    if (o.ok) process.stdout.write(`${render(o.value)}\n`);
+    else process.stderr.write(`kanban: ${o.id}: ${o.error.message} [${o.error.code}]\n`);
+  }
+}
+
+/** `none`, `-` and `null` (any case) mean nobody, as the original's `assign` reads them. */
+export function profileOrNone(value: string): string | null {
+  return ['none', '-', 'null'].includes(value.trim().toLowerCase()) ? null : value;
+}
+
+/** Who a comment written from the command line is by: $USER, else `cli`. */
+export function author(): string {
+  return process.env.USER ?? 'cli';
 }

@@ -4,7 +4,20 @@ import { boardColumns, DEFAULT_BOARD_WIDTH, eventLine, statsText, taskDetail, ta
 import { printable } from '../view/text';
 import { BLOCK_KINDS, TASK_STATUSES, type BlockKind, type TaskStatus } from '../db/schema';
 import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
-import { collect, globals, integer, manyOf, oneOf, positive, print, withBoard } from './shared';
+import { InvalidArgumentError } from 'commander';
+import {
+  author,
+  collect,
+  eachId,
+  globals,
+  integer,
+  manyOf,
+  nonNegative,
+  oneOf,
+  positive,
+  print,
+  withBoard,
+} from './shared';
 
 interface CreateFlags {
   body?: string;
@@ -17,6 +30,10 @@ interface CreateFlags {
   maxRetries?: number;
   maxRuntime?: number;
   skill?: string[];
+  model?: string;
+  provider?: string;
+  createdBy?: string;
+  initialStatus?: 'blocked';
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -30,9 +47,17 @@ export function registerTaskCommands(program: Command): void {
     .option('--triage', 'put it in triage')
     .option('--tenant <name>')
     .option('--key <idempotency-key>', 'creating twice with one key returns the first task')
-    .option('--max-retries <n>', 'failures before the breaker blocks it', integer)
-    .option('--max-runtime <seconds>', 'the worker is stopped after this long', integer)
+    .option('--max-retries <n>', 'failures before the breaker blocks it', positive)
+    .option('--max-runtime <seconds>', 'the worker is stopped after this long', positive)
     .option('--skill <name>', 'a skill for the worker (repeatable)', collect)
+    .option('--model <name>', 'the model its worker runs')
+    .option('--provider <name>', 'where that model runs (needs --model)')
+    .option('--created-by <name>')
+    .option(
+      '--initial-status <status>',
+      'blocked: create it blocked until `kanban unblock`',
+      oneOf(['blocked'] as const),
+    )
     .action((title: string, f: CreateFlags, command: Command) =>
       withBoard(command, async (kb) => {
         const task = await kb.createTask({
@@ -47,6 +72,10 @@ export function registerTaskCommands(program: Command): void {
           maxRetries: f.maxRetries,
           maxRuntimeSeconds: f.maxRuntime,
           skills: f.skill,
+          modelOverride: f.model,
+          providerOverride: f.provider,
+          createdBy: f.createdBy,
+          initialStatus: f.initialStatus,
         });
         print(command, task, taskLine);
       }),
@@ -59,7 +88,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--assignee <profile>')
     .option('--tenant <name>')
     .option('--all', 'include archived tasks')
-    .option('--limit <n>', 'at most this many', integer)
+    .option('--limit <n>', 'at most this many', positive)
     .action(
       (
         f: { status?: TaskStatus[]; assignee?: string; tenant?: string; all?: boolean; limit?: number },
@@ -138,8 +167,8 @@ export function registerTaskCommands(program: Command): void {
       }),
     );
 
-  const runOption = (c: Command) => c.option('--run <id>', 'the run id this worker holds (fencing)', integer);
-  runOption(program.command('heartbeat <id>').option('--ttl <seconds>', 'lease length', integer)).action(
+  const runOption = (c: Command) => c.option('--run <id>', 'the run id this worker holds (fencing)', positive);
+  runOption(program.command('heartbeat <id>').option('--ttl <seconds>', 'lease length', positive)).action(
     (id: string, f: { run?: number; ttl?: number }, command: Command) =>
       withBoard(command, async (kb) =>
         print(command, await kb.heartbeat(id, { runId: f.run, ttlSeconds: f.ttl }), taskLine),
@@ -147,20 +176,26 @@ export function registerTaskCommands(program: Command): void {
   );
   runOption(
     program
-      .command('complete <id>')
+      .command('complete <ids...>')
+      .description('complete tasks (each on its own; the exit code is 1 if any is refused)')
       .option('--result <text>')
       .option('--summary <text>')
       .option('--claim-next', 'in the same commit, claim the next ready task (of --assignee, when given)')
       .option('--assignee <profile>', 'with --claim-next: the next task of this worker'),
   ).action(
     (
-      id: string,
+      ids: string[],
       f: { run?: number; result?: string; summary?: string; claimNext?: boolean; assignee?: string },
       command: Command,
     ) =>
       withBoard(command, async (kb) => {
+        const [id] = ids;
         const completion = { runId: f.run, result: f.result, summary: f.summary };
-        if (!f.claimNext) return print(command, await kb.completeTask(id, completion), taskLine);
+        if (ids.length > 1 && (f.run ?? f.result ?? f.summary ?? f.claimNext) !== undefined) {
+          throw new InvalidArgumentError('--run, --result, --summary and --claim-next name one task; give one id');
+        }
+        if (!f.claimNext || id === undefined)
+          return eachId(command, ids, (i) => kb.completeTask(i, completion), taskLine);
         const both = await kb.completeAndClaimNext(id, { ...completion, claimNext: { assignee: f.assignee } });
         print(
           command,
@@ -200,7 +235,7 @@ export function registerTaskCommands(program: Command): void {
       .description('record a failed attempt (the breaker blocks the task at its limit)')
       .requiredOption('--error <text>')
       .option('--outcome <kind>', 'crashed, timed_out or spawn_failed', oneOf(FAILURE_OUTCOMES), 'crashed' as const)
-      .option('--limit <n>', 'failures before giving up, unless the task sets max_retries', integer),
+      .option('--limit <n>', 'failures before giving up, unless the task sets max_retries', positive),
   ).action(
     (id: string, f: { run?: number; error: string; outcome: FailureOutcome; limit?: number }, command: Command) =>
       withBoard(command, async (kb) => {
@@ -213,21 +248,40 @@ export function registerTaskCommands(program: Command): void {
         );
       }),
   );
-  for (const [name, move] of [
-    ['unblock', 'unblockTask'],
-    ['archive', 'archiveTask'],
-    ['reclaim', 'reclaimTask'],
-  ] as const) {
-    program
-      .command(`${name} <id>`)
-      .action((id: string, _f, command: Command) =>
-        withBoard(command, async (kb) => print(command, await kb[move](id), taskLine)),
-      );
-  }
+  program
+    .command('unblock <ids...>')
+    .description('unblock blocked or scheduled tasks (each on its own)')
+    .option('--reason <text>', 'added as the comment "UNBLOCK: <reason>" first, as the original does')
+    .action((ids: string[], f: { reason?: string }, command: Command) =>
+      withBoard(command, async (kb) =>
+        eachId(
+          command,
+          ids,
+          async (id) => {
+            if (f.reason) await kb.addComment(id, { author: author(), body: `UNBLOCK: ${f.reason}` });
+            return kb.unblockTask(id);
+          },
+          taskLine,
+        ),
+      ),
+    );
+  program
+    .command('archive <ids...>')
+    .description('archive tasks (each on its own)')
+    .action((ids: string[], _f, command: Command) =>
+      withBoard(command, async (kb) => eachId(command, ids, (id) => kb.archiveTask(id), taskLine)),
+    );
+  program
+    .command('reclaim <id>')
+    .description('take a running task back from its worker')
+    .option('--reason <text>')
+    .action((id: string, f: { reason?: string }, command: Command) =>
+      withBoard(command, async (kb) => print(command, await kb.reclaimTask(id, { reason: f.reason }), taskLine)),
+    );
 
   program
     .command('comment <id> <body>')
-    .option('--author <name>', 'who says it', process.env.USER ?? 'cli')
+    .option('--author <name>', 'who says it', author())
     .action((id: string, body: string, f: { author: string }, command: Command) =>
       withBoard(command, async (kb) =>
         print(command, await kb.addComment(id, { author: f.author, body }), (c) => `comment #${c.id} on ${c.taskId}`),
@@ -238,8 +292,8 @@ export function registerTaskCommands(program: Command): void {
     .command('events')
     .description('the event log')
     .option('--task <id>')
-    .option('--after <id>', 'events after this id', integer)
-    .option('--limit <n>', 'at most this many', integer)
+    .option('--after <id>', 'events after this id', nonNegative)
+    .option('--limit <n>', 'at most this many', positive)
     .option('--follow', 'keep printing new events (one JSON line each with --json)')
     .option('--interval <ms>', 'poll interval with --follow', positive, 500)
     .action(

@@ -56,7 +56,17 @@ export interface Gateway {
   running(): number;
 }
 
-const TERMINAL = new Set(['done', 'archived']);
+/** One board the gateway works: the dispatcher's and the notifier's handles, replaced when reopened. */
+interface Board {
+  readonly slug: string | undefined;
+  /** The slug, or the file when the gateway works one file. */
+  readonly name: string;
+  readonly path: string;
+  dispatch: Kanban;
+  notify: Kanban;
+  /** A damaged connection: reopened on the next tick. */
+  broken: boolean;
+}
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -73,18 +83,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
   };
-  const open = (board?: string): Promise<Kanban> => {
-    const target: OpenKanbanOptions = options.dbPath
-      ? { dbPath: options.dbPath }
-      : { home, board: board ?? DEFAULT_BOARD };
+  const open = (slug: string | undefined): Promise<Kanban> => {
+    const target: OpenKanbanOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: slug };
     return openKanban({ ...target, ...connection });
+  };
+  /** The dispatcher's and the notifier's handles of one board, opened at the same moment, as the original boots. */
+  const openBoard = async (slug: string | undefined): Promise<Board> => {
+    const [dispatch, notify] = await Promise.all([open(slug), open(slug)]);
+    return { slug, name: dispatch.board ?? dispatch.path, path: dispatch.path, dispatch, notify, broken: false };
   };
   const discover = () =>
     options.dbPath || options.boards ? [] : listBoards(home, { includeArchived: false }).map((b) => b.slug);
   const slugs = options.dbPath ? [undefined] : (options.boards ?? discover());
-  const openAll = () => Promise.all((slugs.length ? slugs : [DEFAULT_BOARD]).map(open));
-  const [dispatchBoards, notifyBoards] = await Promise.all([openAll(), openAll()]);
-  log(`gateway: working ${dispatchBoards.map((kb) => `${kb.board ?? 'file'} (${kb.path})`).join(', ')}`);
+  const boards = await Promise.all((slugs.length ? slugs : [DEFAULT_BOARD]).map(openBoard));
+  log(`gateway: working ${boards.map((b) => `${b.slug ?? 'file'} (${b.path})`).join(', ')}`);
 
   const stopping = new AbortController();
   let killing = false;
@@ -93,29 +105,59 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const claimNext = { assignedOnly: true, ttlSeconds };
   const slots = new Set<Promise<void>>();
   // Running workers, so the dispatcher can renew their leases and stop them.
-  const running = new Map<string, { kb: Kanban; claim: Claim; worker: RunningWorker; renewedAt: number }>();
-  const unassigned = new Map<Kanban, number>();
-  const locks = new Map<Kanban, DispatchLock>();
+  const running = new Map<string, { board: Board; claim: Claim; worker: RunningWorker; renewedAt: number }>();
+  const unassigned = new Map<Board, number>();
+  const locks = new Map<Board, DispatchLock>();
 
-  async function loop(name: string, boards: Kanban[], tick: (kb: Kanban) => Promise<void>): Promise<void> {
+  /**
+   * After `CORRUPT` or `IO_ERROR` the connection may keep failing although the file is sound again
+   * (another program repaired or replaced it): the board's handles are closed and opened afresh on
+   * the next tick, said once when it breaks and once when it works again.
+   */
+  function broke(board: Board, error: unknown): boolean {
+    if (!isKanbanError(error, 'CORRUPT') && !isKanbanError(error, 'IO_ERROR')) return false;
+    if (!board.broken) log(`gateway: ${board.name}: ${message(error)}; reopening its connection on the next tick`);
+    board.broken = true;
+    return true;
+  }
+
+  async function reopen(board: Board): Promise<void> {
+    if (!board.broken) return;
+    board.dispatch.close();
+    board.notify.close();
+    const fresh = await openBoard(board.slug);
+    Object.assign(board, { dispatch: fresh.dispatch, notify: fresh.notify, broken: false });
+    log(`gateway: ${board.name}: reopened; working it again`);
+  }
+
+  async function loop(name: string, tick: (board: Board) => Promise<void>): Promise<void> {
     while (!stopping.signal.aborted) {
-      for (const kb of boards)
-        await tick(kb).catch((error: unknown) =>
-          log(`${name}: tick on ${kb.board ?? kb.path} failed: ${message(error)}`),
-        );
+      for (const board of boards) {
+        await reopen(board)
+          .then(() => tick(board))
+          .catch(
+            (error: unknown) => broke(board, error) || log(`${name}: tick on ${board.name} failed: ${message(error)}`),
+          );
+      }
       await sleep(options.tickMs ?? DEFAULT_TICK_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   }
 
   /**
-   * Writes until it lands: another process holding the file's lock only delays an outcome, it
-   * never drops it, since a dropped outcome would leave the task running until its lease ends.
+   * Writes until it lands: another process holding the file's lock only delays an outcome, and a
+   * damaged connection is reopened; neither drops it, since a dropped outcome would leave the task
+   * running until its lease ends.
    */
-  async function persist<T>(what: string, write: () => Promise<T>): Promise<T> {
+  async function persist<T>(what: string, board: Board, write: (kb: Kanban) => Promise<T>): Promise<T> {
     for (let said = false; ; said = true) {
       try {
-        return await write();
+        await reopen(board);
+        return await write(board.dispatch);
       } catch (error) {
+        if (broke(board, error)) {
+          await sleep(RECORD_RETRY_MS);
+          continue;
+        }
         if (!isKanbanError(error, 'BUSY')) throw error;
         if (!said) log(`gateway: ${what}: the board is locked by another process; retrying until it is free`);
         await sleep(RECORD_RETRY_MS);
@@ -127,15 +169,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
    * One worker slot: runs a claimed task, records how it ended and, in the same commit as a
    * completion, claims the board's next task, so a slot is refilled the moment its worker exits.
    */
-  async function slot(kb: Kanban, first: Claim): Promise<void> {
+  async function slot(board: Board, first: Claim): Promise<void> {
     for (let claim: Claim | undefined = first; claim; ) {
       const current: Claim = claim;
-      const worker = startWorker(options.worker, current.task, current.runId, kb.path);
-      running.set(current.task.id, { kb, claim: current, worker, renewedAt: Date.now() });
+      const worker = startWorker(options.worker, current.task, current.runId, board.path);
+      running.set(current.task.id, { board, claim: current, worker, renewedAt: Date.now() });
       if (killing) worker.signal('SIGKILL');
       const outcome = await worker.outcome;
-      claim = await persist(`recording the end of ${current.task.id}`, () =>
-        settle(kb, current, outcome, mayDispatch(kb)),
+      claim = await persist(`recording the end of ${current.task.id}`, board, (kb) =>
+        settle(kb, current, outcome, mayDispatch(board)),
       )
         .catch(
           (error: unknown) => void log(`gateway: recording the end of ${current.task.id} failed: ${message(error)}`),
@@ -158,7 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (outcome.kind === 'stopped') {
       // Stopped by us, not failed: hand the task back rather than count it against the worker.
-      await kb.reclaimTask(task.id);
+      await kb.reclaimTask(task.id, { reason: 'gateway stopping' });
       log(`gateway: ${where} stopped and handed back`);
       return undefined;
     }
@@ -176,20 +218,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Whether this gateway dispatches the board: it holds the board's dispatch lock, or no such lock can exist there. */
-  function mayDispatch(kb: Kanban): boolean {
-    return locks.get(kb)?.state !== 'contended';
+  function mayDispatch(board: Board): boolean {
+    return locks.get(board)?.state !== 'contended';
   }
 
   /** Takes the board's dispatch lock if it is free, and keeps it until the gateway stops. */
-  async function lockBoard(kb: Kanban): Promise<boolean> {
-    const before = locks.get(kb);
+  async function lockBoard(board: Board): Promise<boolean> {
+    const before = locks.get(board);
     if (before && before.state !== 'contended') return true;
-    const now = await tryDispatchLock(kb.path);
-    locks.set(kb, now);
-    const name = kb.board ?? kb.path;
+    const now = await tryDispatchLock(board.path);
+    locks.set(board, now);
+    const { name } = board;
     if (now.state === 'contended' && !before)
       log(
-        `gateway: another dispatcher holds ${name}'s dispatch lock (${kb.path}.dispatch.lock); not dispatching it until that lock is free`,
+        `gateway: another dispatcher holds ${name}'s dispatch lock (${board.path}.dispatch.lock); not dispatching it until that lock is free`,
       );
     if (now.state === 'held' && before) log(`gateway: ${name}'s dispatch lock is free again; dispatching it`);
     if (now.state === 'unavailable')
@@ -197,58 +239,57 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return now.state !== 'contended';
   }
 
-  async function dispatch(kb: Kanban): Promise<void> {
+  async function dispatch(board: Board): Promise<void> {
+    const kb = board.dispatch;
     for (const [taskId, lease] of running) {
-      if (lease.kb !== kb || Date.now() - lease.renewedAt < (ttlSeconds * 1000) / 3) continue;
+      if (lease.board !== board || Date.now() - lease.renewedAt < (ttlSeconds * 1000) / 3) continue;
       await kb.heartbeat(taskId, { runId: lease.claim.runId, ttlSeconds });
       lease.renewedAt = Date.now();
     }
-    if (stopping.signal.aborted || !(await lockBoard(kb))) return;
+    if (stopping.signal.aborted || !(await lockBoard(board))) return;
     await kb.releaseStaleClaims();
     await kb.promoteReady();
     if (options.defaultAssignee) await kb.assignUnassigned(options.defaultAssignee);
-    else await reportUnassigned(kb);
-    // Ready tasks first, then review tasks, as the newest original's dispatcher: one cap for both.
+    else await reportUnassigned(board);
+    // Ready tasks first, then review tasks, as the original's dispatcher: one cap for both.
     for (const next of [() => kb.claimNextTask(claimNext), () => kb.claimReviewTask({ ttlSeconds })]) {
       while (slots.size < maxWorkers && !stopping.signal.aborted) {
         const claim = await next();
         if (!claim) break;
-        const busy: Promise<void> = slot(kb, claim).finally(() => slots.delete(busy));
+        const busy: Promise<void> = slot(board, claim).finally(() => slots.delete(busy));
         slots.add(busy);
       }
     }
   }
 
   /** Says when the number of ready tasks the gateway will not run, for want of an assignee, changes. */
-  async function reportUnassigned(kb: Kanban): Promise<void> {
-    const count =
-      kb.db
-        .select({ n: sqlCount() })
-        .from(tasks)
-        .where(and(eq(tasks.status, 'ready'), isNull(tasks.assignee)))
-        .get()?.n ?? 0;
-    if (count === (unassigned.get(kb) ?? 0)) return;
-    unassigned.set(kb, count);
+  async function reportUnassigned(board: Board): Promise<void> {
+    const ready = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
+    const count = board.dispatch.db.select({ n: sqlCount() }).from(tasks).where(ready).get()?.n ?? 0;
+    if (count === (unassigned.get(board) ?? 0)) return;
+    unassigned.set(board, count);
+    const what = `${count} ready task${count === 1 ? '' : 's'}`;
     log(
-      `gateway: ${count} ready task${count === 1 ? '' : 's'} on ${kb.board ?? kb.path} ha${count === 1 ? 's' : 've'} no assignee and will not run (\`kanban assign\` one)`,
+      `gateway: ${what} on ${board.name} ha${count === 1 ? 's' : 've'} no assignee and will not run (\`kanban assign <id> <profile>\`, or --default-assignee)`,
     );
   }
 
   /** Boards created after the start are worked too, when the gateway works every board. */
   async function adoptNewBoards(): Promise<void> {
-    const known = new Set(dispatchBoards.map((kb) => kb.board));
+    const known = new Set(boards.map((b) => b.slug));
     for (const slug of discover().filter((s) => !known.has(s))) {
-      dispatchBoards.push(await open(slug));
-      notifyBoards.push(await open(slug));
+      boards.push(await openBoard(slug));
       log(`gateway: now working board ${slug}`);
     }
   }
 
   /**
-   * Claims each subscriber's new events before sending them, as the newest original does, so any
-   * number of notifiers deliver each event once; a failed send gives the whole claimed range back.
+   * Claims each subscriber's new events before sending them, as the original does, so any number
+   * of notifiers deliver each event once; a failed send gives the whole claimed range back. A
+   * subscription ends when its task is archived (or gone), as the upstream's notifier ends it.
    */
-  async function notify(kb: Kanban): Promise<void> {
+  async function notify(board: Board): Promise<void> {
+    const kb = board.notify;
     for (const sub of await kb.listSubscriptions()) {
       const claimed = await kb.claimUnseenEvents(sub);
       try {
@@ -259,19 +300,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         throw error;
       }
       const task = await kb.findTask(sub.taskId);
-      if (!task || TERMINAL.has(task.status)) await kb.unsubscribe(sub);
+      if (!task || task.status === 'archived') await kb.unsubscribe(sub);
     }
   }
 
-  const dispatcher = loop('dispatcher', dispatchBoards, async (kb) => {
-    if (kb === dispatchBoards[0]) await adoptNewBoards();
-    await dispatch(kb);
+  const dispatcher = loop('dispatcher', async (board) => {
+    if (board === boards[0]) await adoptNewBoards();
+    await dispatch(board);
   });
-  const done = Promise.all([dispatcher, loop('notifier', notifyBoards, notify)]).then(async () => {
+  const done = Promise.all([dispatcher, loop('notifier', notify)]).then(async () => {
     await Promise.all(slots);
     // One last delivery pass, so events of workers that finished during the stop are not held back.
-    for (const kb of notifyBoards) await notify(kb).catch(() => undefined);
-    for (const kb of [...dispatchBoards, ...notifyBoards]) kb.close();
+    for (const board of boards) await notify(board).catch(() => undefined);
+    for (const board of boards) {
+      board.dispatch.close();
+      board.notify.close();
+    }
     for (const lock of locks.values()) if (lock.state === 'held') lock.release();
   });
 

@@ -26,12 +26,13 @@ export const DIAGNOSTIC_KINDS = [
   'missing_parent',
   'parent_gave_up',
   'undeliverable_subscription',
+  'dispatch_lock_orphaned',
 ] as const;
 
 export interface Diagnostic {
   readonly kind: (typeof DIAGNOSTIC_KINDS)[number];
   readonly severity: 'warning' | 'error';
-  /** The task it is about (for a subscription, the task it names). */
+  /** The task it is about (for a subscription, the task it names); empty for the board as a whole. */
   readonly taskId: string;
   /** What is wrong and what to do, for a person. */
   readonly message: string;
