@@ -66,6 +66,8 @@ interface Board {
   notify: Kanban;
   /** A damaged connection: reopened on the next tick. */
   broken: boolean;
+  /** The loops that said it is damaged and have not worked it since: each says so once, and once when it works again. */
+  readonly said: Set<string>;
 }
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
@@ -90,7 +92,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** The dispatcher's and the notifier's handles of one board, opened at the same moment, as the original boots. */
   const openBoard = async (slug: string | undefined): Promise<Board> => {
     const [dispatch, notify] = await Promise.all([open(slug), open(slug)]);
-    return { slug, name: dispatch.board ?? dispatch.path, path: dispatch.path, dispatch, notify, broken: false };
+    return {
+      slug,
+      name: dispatch.board ?? dispatch.path,
+      path: dispatch.path,
+      dispatch,
+      notify,
+      broken: false,
+      said: new Set<string>(),
+    };
   };
   const discover = () =>
     options.dbPath || options.boards ? [] : listBoards(home, { includeArchived: false }).map((b) => b.slug);
@@ -112,12 +122,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /**
    * After `CORRUPT` or `IO_ERROR` the connection may keep failing although the file is sound again
    * (another program repaired or replaced it): the board's handles are closed and opened afresh on
-   * the next tick, said once when it breaks and once when it works again.
+   * the next tick (and every tick after, until it works), said once when it breaks and once when
+   * it works again.
    */
-  function broke(board: Board, error: unknown): boolean {
+  function broke(board: Board, error: unknown, loop = 'recording'): boolean {
     if (!isKanbanError(error, 'CORRUPT') && !isKanbanError(error, 'IO_ERROR')) return false;
-    if (!board.broken) log(`gateway: ${board.name}: ${message(error)}; reopening its connection on the next tick`);
+    if (!board.said.has(loop)) {
+      log(`gateway: ${board.name}: ${message(error)}; reopening its connection on the next tick`);
+    }
     board.broken = true;
+    board.said.add(loop);
     return true;
   }
 
@@ -127,7 +141,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     board.notify.close();
     const fresh = await openBoard(board.slug);
     Object.assign(board, { dispatch: fresh.dispatch, notify: fresh.notify, broken: false });
-    log(`gateway: ${board.name}: reopened; working it again`);
+  }
+
+  function worked(board: Board, loop: string): void {
+    if (board.said.delete(loop)) log(`gateway: ${board.name}: reopened; working it again`);
   }
 
   async function loop(name: string, tick: (board: Board) => Promise<void>): Promise<void> {
@@ -135,8 +152,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const board of boards) {
         await reopen(board)
           .then(() => tick(board))
+          .then(() => worked(board, name))
           .catch(
-            (error: unknown) => broke(board, error) || log(`${name}: tick on ${board.name} failed: ${message(error)}`),
+            (error: unknown) =>
+              broke(board, error, name) || log(`${name}: tick on ${board.name} failed: ${message(error)}`),
           );
       }
       await sleep(options.tickMs ?? DEFAULT_TICK_MS, undefined, { signal: stopping.signal }).catch(() => undefined);

@@ -6,7 +6,20 @@ import { boardExists, listBoards } from '../boards';
 import { TASK_STATUSES, type TaskStatus } from '../db/schema';
 import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
 import type { Kanban } from '../kanban';
-import { blockInput, commentInput, createTaskInput, editTaskInput, parse } from '../repo/input';
+import {
+  blockInput,
+  commentInput,
+  completeInput,
+  createTaskInput,
+  editTaskInput,
+  parse,
+  promoteInput,
+  reclaimInput,
+  reopenReviewInput,
+  requestChangesInput,
+  requestReviewInput,
+  scheduleInput,
+} from '../repo/input';
 
 /** How often the live stream looks for new events: every open page sees a change within this. */
 export const STREAM_POLL_MS = 250;
@@ -67,11 +80,16 @@ async function body(c: Context): Promise<Record<string, unknown>> {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-export function api(boards: Boards): Hono {
+/**
+ * The API. An unexpected error is logged with its stack and answered as `INTERNAL` with a message
+ * that tells nothing of the server's insides (paths, SQL, a driver's words).
+ */
+export function api(boards: Boards, log: (line: string) => void): Hono {
   const app = new Hono();
   app.onError((error, c) => {
     if (isKanbanError(error)) return c.json({ code: error.code, message: error.message }, STATUS_OF[error.code] ?? 500);
-    return c.json({ code: 'INTERNAL', message: error.message }, 500);
+    log(`kanban serve: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
+    return c.json({ code: 'INTERNAL', message: 'The server failed to answer this request; its log says why' }, 500);
   });
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` }, 404));
 
@@ -124,33 +142,26 @@ export function api(boards: Boards): Hono {
     ];
     return c.json({ task, ...links, comments, runs, events });
   });
-  app.patch('/boards/:board/tasks/:id', async (c) => {
-    const kb = await board(c);
-    const { assignee, ...edit } = await body(c);
-    let task =
-      assignee === undefined
-        ? await kb.getTask(id(c))
-        : await kb.assignTask(id(c), assignee === null ? null : String(assignee));
-    if (Object.keys(edit).length) task = await kb.editTask(id(c), parse(editTaskInput, edit, 'edit'));
-    return c.json(task);
-  });
-  app.post('/boards/:board/tasks/:id/:move{complete|block|unblock|schedule|archive|reclaim}', async (c) => {
-    const kb = await board(c);
-    const input = await body(c);
-    const move = c.req.param('move');
-    const task =
-      move === 'complete'
-        ? await kb.completeTask(id(c), { result: str(input.result), summary: str(input.summary) })
-        : move === 'block'
-          ? await kb.blockTask(id(c), parse(blockInput, input, 'block'))
-          : move === 'schedule'
-            ? await kb.scheduleTask(id(c), { reason: str(input.reason) })
-            : move === 'unblock'
-              ? await kb.unblockTask(id(c))
-              : move === 'archive'
-                ? await kb.archiveTask(id(c))
-                : await kb.reclaimTask(id(c));
-    return c.json(task);
+  // One commit for every field sent: a refused one writes none of them.
+  app.patch('/boards/:board/tasks/:id', async (c) =>
+    c.json(await (await board(c)).editTask(id(c), parse(editTaskInput, await body(c), 'edit'))),
+  );
+  const moves: Record<string, (kb: Kanban, id: string, input: Record<string, unknown>) => Promise<unknown>> = {
+    complete: (kb, id, input) => kb.completeTask(id, parse(completeInput, input, 'complete')),
+    block: (kb, id, input) => kb.blockTask(id, parse(blockInput, input, 'block')),
+    unblock: (kb, id) => kb.unblockTask(id),
+    schedule: (kb, id, input) => kb.scheduleTask(id, parse(scheduleInput, input, 'schedule')),
+    archive: (kb, id) => kb.archiveTask(id),
+    reclaim: (kb, id, input) => kb.reclaimTask(id, parse(reclaimInput, input, 'reclaim')),
+    promote: (kb, id, input) => kb.promoteTask(id, parse(promoteInput, input, 'promote')),
+    'request-review': (kb, id, input) => kb.requestReview(id, parse(requestReviewInput, input, 'request review')),
+    'request-changes': (kb, id, input) => kb.requestChanges(id, parse(requestChangesInput, input, 'request changes')),
+    'reopen-review': (kb, id, input) => kb.reopenReview(id, parse(reopenReviewInput, input, 'reopen review')),
+  };
+  app.post(`/boards/:board/tasks/:id/:move{${Object.keys(moves).join('|')}}`, async (c) => {
+    const move = moves[c.req.param('move')];
+    if (!move) throw new Error(`The route matched a move with no handler: ${c.req.param('move')}`);
+    return c.json(await move(await board(c), id(c), await body(c)));
   });
   app.post('/boards/:board/links', async (c) => {
     const kb = await board(c);

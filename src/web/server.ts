@@ -33,6 +33,8 @@ export interface ServeOptions {
   /** Required when `host` is not a loopback address; then every API request must carry it. */
   readonly token?: string;
   readonly busyTimeoutMs?: number;
+  /** Where unexpected errors are logged with their stacks; default stderr. */
+  readonly log?: (line: string) => void;
 }
 
 export interface BoardServer {
@@ -86,7 +88,7 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
   };
   const app = new Hono();
   app.use('/api/*', accessControl({ token: options.token, loopback, port }));
-  app.route('/api', api(boards));
+  app.route('/api', api(boards, options.log ?? ((line) => process.stderr.write(`${line}\n`))));
   app.get('*', (c) => {
     const file = PAGE_FILES[c.req.path];
     const text = page[c.req.path];

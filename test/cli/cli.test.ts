@@ -118,7 +118,8 @@ describe('kanban gateway', () => {
     extra: string[] = [],
   ) {
     const run = startGatewayProcess(home, worker, extra);
-    await run.until(() => settled(run.stderr()));
+    // Waits for the condition, however long a loaded machine takes, and fails here if it never holds.
+    expect(await run.until(() => settled(run.stderr()), 90_000)).toBe(true);
     run.child.kill('SIGTERM');
     return { code: await run.exited, stderr: run.stderr() };
   }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
 
@@ -61,10 +60,13 @@ describe('one dispatcher per board', () => {
         `import fcntl,sys; f=open(${JSON.stringify(`${db}.dispatch.lock`)}, 'a+b'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('held', flush=True); sys.stdin.read()`,
       ]);
       await new Promise((resolve) => holder.stdout.once('data', resolve));
+      // A second board, whose lock is free, shows the dispatcher ticking while the first stays locked.
+      kanban(home, 'boards', 'create', 'other');
+      kanban(home, '--board', 'other', 'create', 'runs meanwhile', '--assignee', 'w');
+      const other = join(home, 'kanban', 'boards', 'other', 'kanban.db');
       const run = startGatewayProcess(home, 'cat >/dev/null; echo ok');
       expect(await run.until(() => run.stderr().includes('another dispatcher holds'))).toBe(true);
-      // Ten ticks of 50 ms later, the task is still untouched.
-      await sleep(500);
+      expect(await run.until(async () => (await count(other, "status = 'done'")) === 1)).toBe(true);
       expect(await query(db, 'SELECT status FROM tasks WHERE id = ?', [id])).toEqual([{ status: 'ready' }]);
       holder.stdin.end();
       expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);

@@ -4,6 +4,16 @@ import { join } from 'node:path';
 import { alive, kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
 
+/** Runs a Python script to its end, as another program sharing the board would. */
+function python(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`python3 exited ${code}: ${stderr}`))));
+  });
+}
+
 const count = async (db: string, where: string) =>
   Number((await query(db, `SELECT COUNT(*) AS n FROM tasks WHERE ${where}`))[0]?.n);
 /** A worker that records its shell's pid and a grandchild's, then waits for the grandchild. */
@@ -156,6 +166,39 @@ describe('the gateway under faults', () => {
     });
   });
 
+  it('after CORRUPT, drops the board’s connection, says so once, and works the board again once it is sound', async () => {
+    await withTempDir(async (home) => {
+      const db = join(home, 'kanban.db');
+      kanban(home, 'create', 'before', '--assignee', 'w');
+      const run = startGatewayProcess(home, 'cat >/dev/null; echo ok');
+      expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
+      // Another program damages the claim-order index (pointing it at another table's pages), then repairs it.
+      const damage = (table: string) =>
+        python(`import sqlite3
+c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
+root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (${JSON.stringify(table)},)).fetchone()[0]
+version = c.execute("PRAGMA schema_version").fetchone()[0]
+c.execute("PRAGMA writable_schema = ON")
+c.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'idx_tasks_claim_order'", (root,))
+c.execute(f"PRAGMA schema_version = {version + 1}")`);
+      const [sound] = await query(db, "SELECT rootpage FROM sqlite_master WHERE name = 'idx_tasks_claim_order'");
+      await damage('task_events');
+      expect(await run.until(() => run.stderr().includes('reopening its connection on the next tick'))).toBe(true);
+      await python(`import sqlite3
+c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
+version = c.execute("PRAGMA schema_version").fetchone()[0]
+c.execute("PRAGMA writable_schema = ON")
+c.execute("UPDATE sqlite_master SET rootpage = ${Number(sound?.rootpage)} WHERE name = 'idx_tasks_claim_order'")
+c.execute(f"PRAGMA schema_version = {version + 1}")`);
+      kanban(home, 'create', 'after', '--assignee', 'w');
+      expect(await run.until(async () => (await count(db, "status = 'done'")) === 2)).toBe(true);
+      expect(run.stderr().match(/reopening its connection/g)).toHaveLength(1);
+      expect(run.stderr()).toContain('default: reopened; working it again');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    });
+  });
+
   it('counts a worker command that cannot start as a failure through the breaker', async () => {
     await withTempDir(async (home) => {
       const { id } = kanban(home, '--json', 'create', 'doomed', '--assignee', 'w', '--max-retries', '1').json();
@@ -193,6 +236,12 @@ describe('the command line refuses bad input before anything runs', () => {
     ['board', '--width', '-5'],
     ['gateway', '--worker', 'true', '--max-workers', '0'],
     ['gateway', '--worker', 'true', '--tick', 'soon'],
+    ['list', '--limit', '0'],
+    ['events', '--limit', '0'],
+    ['create', 'x', '--max-retries', '0'],
+    ['create', 'x', '--max-runtime', '0'],
+    ['heartbeat', 't_1', '--ttl', '0'],
+    ['complete', 't_1', '--run', '0'],
   ])('%j is refused by the option parser', async (...args) => {
     await withTempDir(async (home) => {
       const run = kanban(home, ...args);

@@ -1,7 +1,8 @@
 import { get } from 'node:http';
 import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
-import { withTempDir } from '../helpers/temp';
+import { join } from 'node:path';
+import { execScript, withTempDir } from '../helpers/temp';
 
 interface Call {
   status: number;
@@ -13,6 +14,7 @@ async function withServer(
     call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Call>,
     ids: { a: string; b: string },
     server: BoardServer,
+    home: string,
   ) => Promise<void>,
   token?: string,
 ): Promise<void> {
@@ -35,6 +37,7 @@ async function withServer(
         },
         { a: a.id, b: b.id },
         server,
+        home,
       );
     } finally {
       await server.close();
@@ -103,6 +106,62 @@ describe('the web API', () => {
     });
   });
 
+  it('edits in one commit: a refused field writes none, and a running task’s title is edited without reassigning it', async () => {
+    await withServer(async (call, { a }, _server, home) => {
+      const refused = await call('PATCH', `/boards/default/tasks/${a}`, {
+        assignee: 'bob',
+        reasoningEffort: 'extreme',
+      });
+      expect([refused.status, (refused.json() as { code: string }).code]).toEqual([400, 'INVALID_INPUT']);
+      expect((await call('GET', `/boards/default/tasks/${a}`)).json()).toMatchObject({ task: { assignee: 'w' } });
+      const kb = await openKanban({ home, board: 'default' });
+      await kb.claimTask(a);
+      kb.close();
+      const edited = await call('PATCH', `/boards/default/tasks/${a}`, { title: 'alpha, renamed while it runs' });
+      expect([edited.status, edited.json()]).toEqual([
+        200,
+        expect.objectContaining({ title: 'alpha, renamed while it runs', status: 'running', assignee: 'w' }),
+      ]);
+      expect((await call('PATCH', `/boards/default/tasks/${a}`, { assignee: 'bob' })).status).toBe(409);
+    });
+  });
+
+  it('moves a task through review: request review, reopen, promote', async () => {
+    await withServer(async (call, { a }) => {
+      const moved = (path: string, body?: unknown) => call('POST', `/boards/default/tasks/${a}/${path}`, body);
+      expect((await moved('request-review', { reviewer: 'critic' })).json()).toMatchObject({
+        status: 'review',
+        assignee: 'critic',
+      });
+      expect((await moved('reopen-review', { reason: 'not yet' })).json()).toMatchObject({
+        status: 'ready',
+        assignee: 'w',
+      });
+      expect((await moved('promote')).status).toBe(409);
+      expect((await moved('fly')).status).toBe(404);
+    });
+  });
+
+  it('answers an unexpected failure as INTERNAL without its insides, and logs them', async () => {
+    await withTempDir(async (home) => {
+      const kb = await openKanban({ home, board: 'default' });
+      const task = await kb.createTask({ title: 'x' });
+      kb.close();
+      await execScript(join(home, 'kanban.db'), 'DROP TABLE task_comments');
+      const logged: string[] = [];
+      const server = await startServer({ home, port: 0, log: (line) => logged.push(line) });
+      try {
+        const response = await fetch(`${server.url}api/boards/default/tasks/${task.id}/comments`);
+        const body = await response.text();
+        expect([response.status, JSON.parse(body).code]).toEqual([500, 'INTERNAL']);
+        expect(body).not.toContain('task_comments');
+        expect(logged.join('\n')).toContain('no such table: task_comments');
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
   it.each([
     ['POST', '/boards/default/tasks', { title: '' }, 'INVALID_INPUT'],
     ['POST', '/boards/default/tasks', { title: 'x', surprise: 1 }, 'INVALID_INPUT'],
@@ -139,7 +198,9 @@ describe('the web API', () => {
             ? { parent: a, child: 't_nope' }
             : path.endsWith('comments')
               ? { author: 'a', body: 'b' }
-              : { title: 'x' };
+              : path.endsWith('complete')
+                ? {}
+                : { title: 'x' };
       const response = await call(method, path, body);
       expect(response.status).toBe(404);
       expect((response.json() as { code: string }).code).toMatch(/NOT_FOUND/);

@@ -206,22 +206,30 @@ async function openDrawer(id: string): Promise<void> {
   const priority = el('input', { value: String(task.priority ?? 0), type: 'number', name: 'priority' });
   const body = el('textarea', { value: task.body ?? '', name: 'body' });
   const save = el('button', { textContent: 'Save' });
-  save.addEventListener(
-    'click',
-    () =>
-      void act(() =>
-        call('PATCH', boardPath(`/tasks/${encodeURIComponent(id)}`), {
-          title: title.value,
-          body: body.value,
-          priority: Number(priority.value),
-          assignee: assignee.value.trim() || null,
-        }),
-      ),
-  );
+  // Only what the person changed is sent: an untouched assignee of a running task is not a reassignment.
+  save.addEventListener('click', () => {
+    const changed: Record<string, unknown> = {};
+    if (title.value !== task.title) changed.title = title.value;
+    if (body.value !== (task.body ?? '')) changed.body = body.value;
+    if (Number(priority.value) !== (task.priority ?? 0)) changed.priority = Number(priority.value);
+    if ((assignee.value.trim() || null) !== task.assignee) changed.assignee = assignee.value.trim() || null;
+    if (Object.keys(changed).length === 0) return;
+    void act(() => call('PATCH', boardPath(`/tasks/${encodeURIComponent(id)}`), changed));
+  });
   const actions = el(
     'div',
     { className: 'actions' },
-    ...['complete', 'block', 'unblock', 'schedule', 'reclaim', 'archive'].map((action) => {
+    ...[
+      'complete',
+      'block',
+      'unblock',
+      'schedule',
+      'reclaim',
+      'promote',
+      'request-review',
+      'reopen-review',
+      'archive',
+    ].map((action) => {
       const button = el('button', { textContent: action });
       button.dataset.action = action;
       button.addEventListener('click', () => void move(task, action));
