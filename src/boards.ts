@@ -1,5 +1,5 @@
 /**
- * Where boards live on disk, by the rules of the reference sheet: the default board's database is
+ * Where boards live on disk, as the original's hermes_cli/kanban_db.py places them: the default board's database is
  * `<home>/kanban.db`, other boards' are `<home>/kanban/boards/<slug>/kanban.db` with a `board.json`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * Adoption of a `kanban.db` that the original Python program wrote, at any of its schema versions.
  * Runs inside the migration's write transaction, so a crash or a refusal leaves the file as it was.
- * Nothing is dropped or rewritten beyond the rules of the reference sheet; unknown columns and
- * tables are left alone.
+ * Nothing is dropped or rewritten beyond what the original's own upgrade does (hermes_cli/
+ * kanban_db_connect.py `_migrate_add_optional_columns`); unknown columns and tables are left alone.
  */
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { KanbanError } from '../errors';

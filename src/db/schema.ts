@@ -1,7 +1,9 @@
 /**
  * The kanban schema, declared once. SQL names, types and defaults follow the files the original
- * Python program writes (see the reference sheet), so both programs can share one `kanban.db`:
- * no foreign keys and no CHECK constraints, because existing files could violate them.
+ * Python program writes (hermes_cli/kanban_db.py `SCHEMA_SQL` and the columns its
+ * `_migrate_add_optional_columns` adds; the README's table of versions lists them), so both
+ * programs can share one `kanban.db`: no CHECK constraints, because existing files could violate
+ * them, and foreign keys only where the upstream declares them (its recipe tables).
  */
 import { sql } from 'drizzle-orm';
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
@@ -117,7 +119,7 @@ export const tasks = sqliteTable(
     currentStepKey: text('current_step_key'),
     skills: jsonText<string[]>('skills'),
     maxRetries: integer('max_retries'),
-    // Columns of the newest original (reference sheet §7): kanban-db reads the ones its rules need
+    // Columns of the fork's newest version (1bf75bced): kanban-db reads the ones its rules need
     // (block kind and recurrences, the claim gates) and carries the others for the original.
     branchName: text('branch_name'),
     projectId: text('project_id'),
@@ -207,7 +209,7 @@ export const taskRuns = sqliteTable(
     summary: text('summary'),
     metadata: jsonText<Record<string, unknown>>('metadata'),
     error: text('error'),
-    // The newest original's usage accounting (sheet §5, §7), carried for it.
+    // The fork's usage accounting (its `_record_run_usage_report`), carried for it.
     usageReportPath: text('usage_report_path'),
     usageReportIngestedAt: integer('usage_report_ingested_at'),
     estimatedCostUsd: real('estimated_cost_usd'),

@@ -7,7 +7,7 @@ const parent = alias(tasks, 'parent');
 
 /**
  * Statuses of a parent that let its children be promoted and claimed: an archived parent counts
- * as finished, as in the newest original (reference sheet §2).
+ * as finished, as in the original's `recompute_ready` and `claim_task` (hermes_cli/kanban_db.py).
  */
 export const PARENT_FINISHED: readonly TaskStatus[] = ['done', 'archived'];
 /**

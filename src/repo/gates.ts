@@ -1,6 +1,7 @@
 /**
- * The SQL predicates that decide what may be claimed or promoted besides dependencies: the newest
- * original's claim gates (reference sheet §5), its sticky blocks (§2), and kanban-db's retry wait.
+ * The SQL predicates that decide what may be claimed or promoted besides dependencies: the fork's
+ * claim gates (plan audit and budget, in its `claim_task`), the original's sticky blocks
+ * (`_has_sticky_block`), the lane a task resumes, and kanban-db's retry wait.
  * Each reads only columns and events both programs write, so the rules hold whichever program
  * wrote the row.
  */

@@ -18,7 +18,7 @@ const EARLY = EARLIEST_SHAPE;
 const columnsOf = async (db: string, table: string) =>
   (await query(db, 'SELECT name FROM pragma_table_info(?)', [table])).map((r) => String(r.name));
 
-/** What the newest original checks when it opens a file (sheet §7): the tables it would rebuild, and every column it needs. */
+/** What the newest original checks when it opens a file (its `_rebuild_drifted_tables` and `_migrate_add_optional_columns`): the tables it would rebuild, and every column it needs. */
 async function originalWouldAccept(db: string): Promise<string[]> {
   const problems: string[] = [];
   for (const table of ['task_events', 'task_comments', 'task_runs']) {

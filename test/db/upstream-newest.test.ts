@@ -29,7 +29,7 @@ async function counts(db: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** What the upstream's newest checks and adds when it opens a file (upstream sheet §1.6, §1.7): an empty list when it would change nothing. */
+/** What the upstream's newest checks and adds when it opens a file (kanban_db_connect.py `_migrate_add_optional_columns`, `_rebuild_drifted_tables`): an empty list when it would change nothing. */
 async function upstreamWouldChange(db: string): Promise<string[]> {
   const problems: string[] = [];
   for (const table of ['task_events', 'task_comments', 'task_runs']) {

@@ -32,7 +32,7 @@ const V5_TAIL = [
   'max_retries INTEGER',
 ];
 
-/** The columns the newest original adds to task_runs, in its order (sheet §7). */
+/** The columns the newest original adds to task_runs, in its order (the fork's `_migrate_add_optional_columns`). */
 export const NEWEST_RUN_COLUMNS = [
   'usage_report_path TEXT',
   'usage_report_ingested_at INTEGER',
@@ -51,7 +51,7 @@ export const NEWEST_RUN_COLUMNS = [
   'usage_session_id TEXT',
 ];
 
-/** The columns the newest original adds to tasks (sheet §7). */
+/** The columns the newest original adds to tasks (the fork's `_migrate_add_optional_columns`). */
 export const NEWEST_TASK_COLUMNS = [
   'branch_name',
   'project_id',
@@ -85,7 +85,7 @@ export interface LegacyShape {
 const EARLY_NOTIFY_COLUMNS =
   "task_id TEXT NOT NULL, platform TEXT NOT NULL, chat_id TEXT NOT NULL, thread_id TEXT NOT NULL DEFAULT '', user_id TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id)";
 
-/** The fork's task columns the upstream never creates (upstream sheet §1.1). */
+/** The fork's task columns the upstream never creates (the upstream's INSERTs name their columns, so the fork's fill with defaults). */
 export const FORK_ONLY_TASK_COLUMNS = [
   'plan_audit_required',
   'plan_audit_max_rounds',
@@ -172,7 +172,7 @@ export const LEGACY_SHAPES: readonly LegacyShape[] = [
       INSERT INTO task_attachments (task_id, filename, stored_path, created_at) VALUES ('t_0000000a', 'a.pdf', '/x/a.pdf', 1700000000);`,
   },
   {
-    name: '7 the newest version seen (1bf75bced): every column and table of sheet §7',
+    name: '7 the newest version seen (1bf75bced): every column and table it adds',
     taskColumns: [
       ...BASE_TASK_COLUMNS.slice(0, 12),
       'branch_name TEXT',

@@ -1,7 +1,7 @@
 import { withTempBoard } from '../helpers/board';
 import { execScript, query } from '../helpers/temp';
 
-describe('archived parents (sheet §2)', () => {
+describe('archived parents (recompute_ready, claim_task)', () => {
   it('count as finished for claims and promotion; creation, links and unblocking still wait in todo first', async () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'parent' });
@@ -36,7 +36,7 @@ describe('archived parents (sheet §2)', () => {
   });
 });
 
-describe('scheduled (sheet §1)', () => {
+describe('scheduled (schedule_task)', () => {
   it('parks a task with its reason until unblocked; it is neither claimed, promoted nor completed meanwhile', async () => {
     await withTempBoard(async (kb) => {
       const task = await kb.createTask({ title: 'after the freeze' });
@@ -77,7 +77,7 @@ describe('scheduled (sheet §1)', () => {
   });
 });
 
-describe('review (sheet §1)', () => {
+describe('review (claim_review_task)', () => {
   it('claims review tasks in priority order unless their budget is spent; one whose parent is unfinished waits in todo and returns to review', async () => {
     await withTempBoard(async (kb) => {
       const parent = await kb.createTask({ title: 'unfinished parent' });
@@ -117,7 +117,7 @@ describe('review (sheet §1)', () => {
   });
 });
 
-describe('typed blocks (sheet §3)', () => {
+describe('typed blocks (block_task)', () => {
   it('dependency waits in todo; the same kind twice goes to triage; another kind starts again; completion clears the count', async () => {
     await withTempBoard(async (kb) => {
       const task = await kb.createTask({ title: 't' });
@@ -181,7 +181,7 @@ describe('typed blocks (sheet §3)', () => {
   });
 });
 
-describe('promotion of blocked tasks (sheet §2)', () => {
+describe('promotion of blocked tasks (recompute_ready)', () => {
   it('promotes a blocked task whose block is not sticky, and keeps sticky and breaker blocks', async () => {
     await withTempBoard(async (kb) => {
       const loose = await kb.createTask({ title: 'created blocked by the original' });
@@ -198,7 +198,7 @@ describe('promotion of blocked tasks (sheet §2)', () => {
   });
 });
 
-describe('claim gates (sheet §5)', () => {
+describe('claim gates (the fork’s claim_task)', () => {
   it('does not claim a task awaiting plan-audit approval or over its budget, and claims it once approved or within budget', async () => {
     await withTempBoard(async (kb) => {
       const audited = await kb.createTask({ title: 'audited', priority: 2 });
@@ -223,7 +223,7 @@ describe('claim gates (sheet §5)', () => {
   });
 });
 
-describe('event payloads the original’s notifier reads (sheet §4)', () => {
+describe('event payloads the original’s notifier reads', () => {
   it('timed_out carries limit_seconds, completed its summary, blocked its reason, gave_up its error', async () => {
     await withTempBoard(async (kb, clock) => {
       const slow = await kb.createTask({ title: 'slow', maxRuntimeSeconds: 60, maxRetries: 1 });
