@@ -173,23 +173,17 @@ describe('the gateway under faults', () => {
       const run = startGatewayProcess(home, 'cat >/dev/null; echo ok');
       expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
       // Another program damages the claim-order index (pointing it at another table's pages), then repairs it.
-      const damage = (table: string) =>
+      const pointIndexAt = (rootpage: string) =>
         python(`import sqlite3
 c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
-root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (${JSON.stringify(table)},)).fetchone()[0]
 version = c.execute("PRAGMA schema_version").fetchone()[0]
 c.execute("PRAGMA writable_schema = ON")
-c.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'idx_tasks_claim_order'", (root,))
+c.execute("UPDATE sqlite_master SET rootpage = (${rootpage}) WHERE name = 'idx_tasks_claim_order'")
 c.execute(f"PRAGMA schema_version = {version + 1}")`);
       const [sound] = await query(db, "SELECT rootpage FROM sqlite_master WHERE name = 'idx_tasks_claim_order'");
-      await damage('task_events');
+      await pointIndexAt("SELECT rootpage FROM sqlite_master WHERE name = 'task_events'");
       expect(await run.until(() => run.stderr().includes('reopening its connection on the next tick'))).toBe(true);
-      await python(`import sqlite3
-c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
-version = c.execute("PRAGMA schema_version").fetchone()[0]
-c.execute("PRAGMA writable_schema = ON")
-c.execute("UPDATE sqlite_master SET rootpage = ${Number(sound?.rootpage)} WHERE name = 'idx_tasks_claim_order'")
-c.execute(f"PRAGMA schema_version = {version + 1}")`);
+      await pointIndexAt(String(sound?.rootpage));
       kanban(home, 'create', 'after', '--assignee', 'w');
       expect(await run.until(async () => (await count(db, "status = 'done'")) === 2)).toBe(true);
       expect(run.stderr().match(/reopening its connection/g)).toHaveLength(1);

@@ -107,6 +107,38 @@ export const UPSTREAM_RECIPE_TABLES = `CREATE TABLE IF NOT EXISTS recipe_instanc
 const EARLY_COUNTER = ['spawn_failures INTEGER NOT NULL DEFAULT 0', 'last_spawn_error TEXT'];
 const NEW_COUNTER = ['consecutive_failures INTEGER NOT NULL DEFAULT 0', 'last_failure_error TEXT'];
 
+/** The tasks columns of the fork's newest version (1bf75bced), in its order. */
+const FORK_NEWEST_TASK_COLUMNS = [
+  ...BASE_TASK_COLUMNS.slice(0, 12),
+  'branch_name TEXT',
+  'project_id TEXT',
+  ...BASE_TASK_COLUMNS.slice(12),
+  ...NEW_COUNTER,
+  ...RUN_COLUMNS,
+  ...V5_TAIL.slice(0, 4),
+  'model_override TEXT',
+  'max_retries INTEGER',
+  'goal_mode INTEGER NOT NULL DEFAULT 0',
+  'goal_max_turns INTEGER',
+  'session_id TEXT',
+  'block_kind TEXT',
+  'block_recurrences INTEGER NOT NULL DEFAULT 0',
+  'plan_audit_required INTEGER NOT NULL DEFAULT 0',
+  'plan_audit_max_rounds INTEGER',
+  'budget_usd REAL',
+  'budget_spent_usd REAL NOT NULL DEFAULT 0',
+  'budget_unknown_cost_runs INTEGER NOT NULL DEFAULT 0',
+];
+
+/** The tables and indexes the newest versions of both lineages add to an older file. */
+const NEWEST_TABLES_AND_INDEXES = `CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
+        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
+      CREATE INDEX idx_attachments_task ON task_attachments(task_id, created_at);
+      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
+      CREATE INDEX idx_tasks_tenant ON tasks(tenant);
+      CREATE INDEX idx_tasks_idempotency ON tasks(idempotency_key);
+      CREATE INDEX idx_events_run ON task_events(run_id, id);`;
+
 export const LEGACY_SHAPES: readonly LegacyShape[] = [
   {
     name: '1 early: spawn_failures, no runs, no notify, no skills, events without run_id',
@@ -173,64 +205,22 @@ export const LEGACY_SHAPES: readonly LegacyShape[] = [
   },
   {
     name: '7 the newest version seen (1bf75bced): every column and table it adds',
-    taskColumns: [
-      ...BASE_TASK_COLUMNS.slice(0, 12),
-      'branch_name TEXT',
-      'project_id TEXT',
-      ...BASE_TASK_COLUMNS.slice(12),
-      ...NEW_COUNTER,
-      ...RUN_COLUMNS,
-      ...V5_TAIL.slice(0, 4),
-      'model_override TEXT',
-      'max_retries INTEGER',
-      'goal_mode INTEGER NOT NULL DEFAULT 0',
-      'goal_max_turns INTEGER',
-      'session_id TEXT',
-      'block_kind TEXT',
-      'block_recurrences INTEGER NOT NULL DEFAULT 0',
-      'plan_audit_required INTEGER NOT NULL DEFAULT 0',
-      'plan_audit_max_rounds INTEGER',
-      'budget_usd REAL',
-      'budget_spent_usd REAL NOT NULL DEFAULT 0',
-      'budget_unknown_cost_runs INTEGER NOT NULL DEFAULT 0',
-    ],
+    taskColumns: FORK_NEWEST_TASK_COLUMNS,
     eventsHaveRunId: true,
     hasRuns: true,
     hasNotify: true,
     counter: 'consecutive_failures',
     extra: `${NEWEST_RUN_COLUMNS.map((c) => `ALTER TABLE task_runs ADD COLUMN ${c};`).join('\n')}
       ALTER TABLE kanban_notify_subs ADD COLUMN notifier_profile TEXT;
-      CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
-        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
-      CREATE INDEX idx_attachments_task ON task_attachments(task_id, created_at);
-      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
-      CREATE INDEX idx_tasks_tenant ON tasks(tenant);
-      CREATE INDEX idx_tasks_idempotency ON tasks(idempotency_key);
-      CREATE INDEX idx_events_run ON task_events(run_id, id);
+      ${NEWEST_TABLES_AND_INDEXES}
       INSERT INTO task_events (task_id, kind, payload, created_at) VALUES ('t_00000006', 'scheduled', '{"reason":"after the release"}', 1700000006);
       UPDATE tasks SET status = 'scheduled' WHERE id = 't_00000006';`,
   },
   {
     name: '8 the upstream newest (NousResearch 00067189, 009af9c5): recipe tables, delivery modes, no fork-only columns',
-    taskColumns: [
-      ...BASE_TASK_COLUMNS.slice(0, 12),
-      'branch_name TEXT',
-      'project_id TEXT',
-      ...BASE_TASK_COLUMNS.slice(12),
-      ...NEW_COUNTER,
-      ...RUN_COLUMNS,
-      ...V5_TAIL.slice(0, 4),
-      'model_override TEXT',
-      'provider_override TEXT',
-      'reasoning_effort TEXT',
-      'max_retries INTEGER',
-      'goal_mode INTEGER NOT NULL DEFAULT 0',
-      'goal_max_turns INTEGER',
-      'session_id TEXT',
-      'block_kind TEXT',
-      'block_recurrences INTEGER NOT NULL DEFAULT 0',
-      'completion_contract TEXT',
-    ],
+    taskColumns: FORK_NEWEST_TASK_COLUMNS.filter((c) => !FORK_ONLY_TASK_COLUMNS.some((f) => c.startsWith(`${f} `)))
+      .flatMap((c) => (c.startsWith('model_override ') ? [c, 'provider_override TEXT', 'reasoning_effort TEXT'] : [c]))
+      .concat('completion_contract TEXT'),
     eventsHaveRunId: true,
     hasRuns: true,
     hasNotify: true,
@@ -239,13 +229,7 @@ export const LEGACY_SHAPES: readonly LegacyShape[] = [
       user_id TEXT, user_id_alt TEXT, chat_type TEXT, notifier_profile TEXT, delivery_mode TEXT NOT NULL DEFAULT 'notify',
       delivery_metadata TEXT, created_at INTEGER NOT NULL, last_event_id INTEGER NOT NULL DEFAULT 0,
       last_ping_event_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task_id, platform, chat_id, thread_id)`,
-    extra: `CREATE TABLE task_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, filename TEXT NOT NULL,
-        stored_path TEXT NOT NULL, content_type TEXT, size INTEGER NOT NULL DEFAULT 0, uploaded_by TEXT, created_at INTEGER NOT NULL);
-      CREATE INDEX idx_attachments_task ON task_attachments(task_id, created_at);
-      CREATE INDEX idx_tasks_session_id ON tasks(session_id);
-      CREATE INDEX idx_tasks_tenant ON tasks(tenant);
-      CREATE INDEX idx_tasks_idempotency ON tasks(idempotency_key);
-      CREATE INDEX idx_events_run ON task_events(run_id, id);
+    extra: `${NEWEST_TABLES_AND_INDEXES}
       ${UPSTREAM_RECIPE_TABLES}
       INSERT INTO recipe_instances (id, idempotency_key, recipe_id, schema_version, definition_digest, request_digest,
         definition_json, inputs_json, bindings_json, effective_plan_json, created_at)
