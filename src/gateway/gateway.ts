@@ -210,6 +210,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const { task, runId } = claim;
     const where = `${task.id} (run ${runId}, ${seconds(outcome.ms)})`;
     refill &&= !stopping.signal.aborted;
+    try {
+      return await record(kb, claim, outcome, where, refill);
+    } catch (error) {
+      // A worker may move its own task before it exits (request a review, block it, complete it):
+      // its run is then no longer the task's, and there is nothing left to record.
+      if (!isKanbanError(error, 'STALE_RUN') && !isKanbanError(error, 'INVALID_TRANSITION')) throw error;
+      const now = await kb.findTask(task.id);
+      if (now?.currentRunId === runId) throw error;
+      log(`gateway: ${where} ended after its worker moved the task (now ${now?.status ?? 'gone'})`);
+      return refill ? kb.claimNextTask(claimNext) : undefined;
+    }
+  }
+
+  async function record(
+    kb: Kanban,
+    { task, runId }: Claim,
+    outcome: WorkerOutcome,
+    where: string,
+    refill: boolean,
+  ): Promise<Claim | undefined> {
     if (outcome.kind === 'completed') {
       const next = !refill
         ? void (await kb.completeTask(task.id, { runId, result: outcome.output }))
@@ -219,7 +239,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (outcome.kind === 'stopped') {
       // Stopped by us, not failed: hand the task back rather than count it against the worker.
-      await kb.reclaimTask(task.id, { reason: 'gateway stopping' });
+      await kb.reclaimTask(task.id, { reason: 'gateway stopping', runId });
       log(`gateway: ${where} stopped and handed back`);
       return undefined;
     }

@@ -119,7 +119,10 @@ export const promoteInput = z
   .strict()
   .default({ dryRun: false });
 export type PromoteOptions = z.input<typeof promoteInput>;
-export const reclaimInput = z.object({ reason: text.optional() }).strict().default({});
+export const reclaimInput = z
+  .object({ reason: text.optional(), runId: z.int().min(1).optional() })
+  .strict()
+  .default({});
 export type ReclaimOptions = z.input<typeof reclaimInput>;
 
 const statuses = z.enum(TASK_STATUSES);

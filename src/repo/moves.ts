@@ -195,9 +195,10 @@ export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
  * `reclaimed`, failure counter reset.
  */
 export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOptions): Promise<Task> {
-  const { reason = 'operator' } = parse(reclaimInput, raw, 'options');
+  const { reason = 'operator', runId } = parse(reclaimInput, raw, 'options');
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, ['running'], 'reclaim');
+    checkRun(task, runId);
     const retry = ctx.q.claimedFrom(task.currentRunId);
     const payload = { manual: true, reason, prev_lock: task.claimLock, retry_status: retry };
     return endAttempt(ctx, now, task, {

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { CLI, kanban, startGatewayProcess } from '../helpers/cli';
+import { query, withTempDir } from '../helpers/temp';
+
+describe('the gateway works the review workflow', () => {
+  it('the implementer’s worker requests review, the reviewer’s asks for changes once, then approves', async () => {
+    await withTempDir(async (home) => {
+      const db = join(home, 'kanban.db');
+      const { id } = kanban(home, '--json', 'create', 'parser', '--assignee', 'coder').json();
+      const cli = `${process.execPath} ${CLI} --db "$KANBAN_DB"`;
+      // The coder hands every attempt to review; the critic sends the first back and approves the second.
+      const worker = `cat >/dev/null
+        if [ "$KANBAN_ASSIGNEE" = coder ]; then
+          ${cli} request-review "$KANBAN_TASK_ID" --run "$KANBAN_RUN_ID" --reviewer critic --summary "attempt $KANBAN_RUN_ID" >/dev/null
+        elif [ ! -e ${home}/reviewed ]; then
+          touch ${home}/reviewed
+          ${cli} request-changes "$KANBAN_TASK_ID" --run "$KANBAN_RUN_ID" handle empty input >/dev/null
+        fi
+        echo ok`;
+      const run = startGatewayProcess(home, worker);
+      const done = async () => (await query(db, 'SELECT status FROM tasks WHERE id = ?', [id]))[0]?.status === 'done';
+      expect(await run.until(done, 60_000)).toBe(true);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      const runs = await query(db, 'SELECT profile, outcome FROM task_runs WHERE task_id = ? ORDER BY id', [id]);
+      expect(runs.map((r) => [r.profile, r.outcome])).toEqual([
+        ['coder', 'review_requested'],
+        ['critic', 'changes_requested'],
+        ['coder', 'review_requested'],
+        ['critic', 'completed'],
+      ]);
+      expect(run.stderr().match(/ended after its worker moved the task/g)).toHaveLength(3);
+      expect(run.stderr()).not.toMatch(/failed/);
+    });
+  });
+});
