@@ -12,14 +12,11 @@ import {
   type ClaimOptions,
   type HeartbeatOptions,
 } from './input';
-import type { CandidateFilter, RetryBackoff } from './statements';
+import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_RETRY_BACKOFF } from './model';
+import type { CandidateFilter } from './statements';
 import type { z } from 'zod';
 
-/** Lease of a claim before the dispatcher may hand the task to someone else: 15 minutes. */
-export const DEFAULT_CLAIM_TTL_SECONDS = 900;
-
-/** A failed task waits 30 s before its second attempt, doubling per failure in a row, up to 15 minutes. */
-export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 30, maxSeconds: 900 };
+export { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_RETRY_BACKOFF };
 
 export interface Claim {
   readonly task: Task;

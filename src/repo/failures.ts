@@ -6,8 +6,9 @@ import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
 import { failureInput, parse, type FailureInput, type FailureOutcome } from './input';
 
-/** Failures in a row before the breaker blocks a task, when neither the task nor the caller says. */
-export const DEFAULT_FAILURE_LIMIT = 2;
+import { DEFAULT_FAILURE_LIMIT } from './model';
+
+export { DEFAULT_FAILURE_LIMIT };
 /** `last_failure_error` keeps at most this many characters. */
 export const MAX_ERROR_LENGTH = 500;
 

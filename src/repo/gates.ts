@@ -8,7 +8,7 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { SyncDb } from '../db/engine';
 import { taskEvents, taskRuns, tasks } from '../db/schema';
-import { DEFAULT_FAILURE_LIMIT } from './failures';
+import { DEFAULT_FAILURE_LIMIT, type Lane } from './model';
 
 const ph = sql.placeholder;
 
@@ -68,9 +68,6 @@ export function retryAllowed(db: SyncDb): SQL {
   const wait = sql`MIN(${ph('backoffMax')}, ${ph('backoffBase')} << MIN(${tasks.consecutiveFailures} - 1, 30))`;
   return sql`(${tasks.consecutiveFailures} <= 0 OR COALESCE((${lastEnd}), 0) + ${wait} <= ${ph('now')})`;
 }
-
-/** Where a task goes when it is promoted, unblocked or its attempt is handed back: the upstream's two lanes. */
-export type Lane = 'ready' | 'review';
 
 /** The events whose payload says which lane a task left (upstream kanban_db.py `_resume_status_from_events`). */
 export const RESUME_KINDS = [

@@ -15,7 +15,7 @@ import {
   tasks,
 } from '../db/schema';
 import { read, write, type RepoContext } from './context';
-import { DEFAULT_FAILURE_LIMIT } from './failures';
+import { DEFAULT_FAILURE_LIMIT } from './model';
 import { parse, purgeInput, type PurgeOptions } from './input';
 
 export type { PurgeOptions };

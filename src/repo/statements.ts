@@ -18,7 +18,10 @@ import {
   type TaskStatus,
 } from '../db/schema';
 import { unfinishedParent, unfinishedParents } from './dependencies';
-import { blockLifts, budgetLeft, claimGatesOpen, type Lane, resumeStatus, retryAllowed } from './gates';
+import { blockLifts, budgetLeft, claimGatesOpen, resumeStatus, retryAllowed } from './gates';
+import type { Lane, RetryBackoff } from './model';
+
+export type { RetryBackoff };
 
 const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -43,12 +46,6 @@ function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (sha
     }
     return value;
   };
-}
-
-/** Waits before a failed task's next attempt; see `retryAllowed`. */
-export interface RetryBackoff {
-  readonly baseSeconds: number;
-  readonly maxSeconds: number;
 }
 
 export interface CandidateFilter {
