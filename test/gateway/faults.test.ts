@@ -14,6 +14,15 @@ function python(script: string): Promise<void> {
   });
 }
 
+/** Points the claim-order index at the pages `rootpage` names, from another process, as a damage or its repair. */
+const pointIndexAt = (db: string, rootpage: string) =>
+  python(`import sqlite3
+c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
+version = c.execute("PRAGMA schema_version").fetchone()[0]
+c.execute("PRAGMA writable_schema = ON")
+c.execute("UPDATE sqlite_master SET rootpage = (${rootpage}) WHERE name = 'idx_tasks_claim_order'")
+c.execute(f"PRAGMA schema_version = {version + 1}")`);
+
 const count = async (db: string, where: string) =>
   Number((await query(db, `SELECT COUNT(*) AS n FROM tasks WHERE ${where}`))[0]?.n);
 /** A worker that records its shell's pid and a grandchild's, then waits for the grandchild. */
@@ -171,24 +180,20 @@ describe('the gateway under faults', () => {
       const db = join(home, 'kanban.db');
       kanban(home, 'create', 'before', '--assignee', 'w');
       const run = startGatewayProcess(home, 'cat >/dev/null; echo ok');
-      expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
-      // Another program damages the claim-order index (pointing it at another table's pages), then repairs it.
-      const pointIndexAt = (rootpage: string) =>
-        python(`import sqlite3
-c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
-version = c.execute("PRAGMA schema_version").fetchone()[0]
-c.execute("PRAGMA writable_schema = ON")
-c.execute("UPDATE sqlite_master SET rootpage = (${rootpage}) WHERE name = 'idx_tasks_claim_order'")
-c.execute(f"PRAGMA schema_version = {version + 1}")`);
-      const [sound] = await query(db, "SELECT rootpage FROM sqlite_master WHERE name = 'idx_tasks_claim_order'");
-      await pointIndexAt("SELECT rootpage FROM sqlite_master WHERE name = 'task_events'");
-      expect(await run.until(() => run.stderr().includes('reopening its connection on the next tick'))).toBe(true);
-      await pointIndexAt(String(sound?.rootpage));
-      kanban(home, 'create', 'after', '--assignee', 'w');
-      expect(await run.until(async () => (await count(db, "status = 'done'")) === 2)).toBe(true);
-      expect(run.stderr().match(/reopening its connection/g)).toHaveLength(1);
-      expect(run.stderr()).toContain('default: reopened; working it again');
-      run.child.kill('SIGTERM');
+      try {
+        expect(await run.until(async () => (await count(db, "status = 'done'")) === 1)).toBe(true);
+        // Another program damages the claim-order index (pointing it at another table's pages), then repairs it.
+        const [sound] = await query(db, "SELECT rootpage FROM sqlite_master WHERE name = 'idx_tasks_claim_order'");
+        await pointIndexAt(db, "SELECT rootpage FROM sqlite_master WHERE name = 'task_events'");
+        expect(await run.until(() => run.stderr().includes('reopening its connection on the next tick'))).toBe(true);
+        await pointIndexAt(db, String(sound?.rootpage));
+        kanban(home, 'create', 'after', '--assignee', 'w');
+        expect(await run.until(async () => (await count(db, "status = 'done'")) === 2)).toBe(true);
+        expect(run.stderr().match(/reopening its connection/g)).toHaveLength(1);
+        expect(await run.until(() => run.stderr().includes('default: reopened; working it again'))).toBe(true);
+      } finally {
+        run.child.kill('SIGTERM');
+      }
       expect(await run.exited).toBe(0);
     });
   });
