@@ -20,7 +20,7 @@ const jsonText = <T>(name: string) =>
     fromDriver: (value) => parseJsonOrNull<T>(value),
   })(name);
 
-function parseJsonOrNull<T>(value: string | null): T | null {
+export function parseJsonOrNull<T>(value: string | null): T | null {
   if (value === null) return null;
   try {
     return JSON.parse(value);

@@ -5,7 +5,7 @@ import { read, write, type RepoContext } from './context';
 import { found } from './guards';
 import { parse, subscriptionInput, subscriptionKey, type SubscriptionInput, type SubscriptionKey } from './input';
 
-/** Event kinds the notifier claims, as the newest original's `TERMINAL_KINDS`. */
+/** Event kinds the notifier claims, as the upstream notifier's `TERMINAL_KINDS` (gateway/kanban_watchers_notifier.py). */
 export const NOTIFY_KINDS = [
   'completed',
   'blocked',
@@ -15,6 +15,9 @@ export const NOTIFY_KINDS = [
   'status',
   'archived',
   'unblocked',
+  'block_loop_detected',
+  'review_requested',
+  'changes_requested',
 ] as const;
 /** Kinds whose claim only moves the cursor: the original sends nothing for them either. */
 export const SILENT_KINDS: readonly string[] = ['archived', 'unblocked'];

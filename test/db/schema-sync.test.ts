@@ -6,10 +6,13 @@ import { withTempDir } from '../helpers/temp';
 const ROOT = join(__dirname, '..', '..');
 
 describe('the generated migrations', () => {
-  it('match src/db/schema.ts: drizzle-kit generates nothing new into a copy of drizzle/', async () => {
+  it.each([
+    ['sqlite', 'src/db/schema.ts', 'drizzle'],
+    ['postgresql', 'src/engines/postgres/schema.ts', 'drizzle-pg'],
+  ])('of %s match %s: drizzle-kit generates nothing new into a copy of %s/', async (dialect, schema, folder) => {
     await withTempDir(async (dir) => {
-      const out = join(dir, 'drizzle');
-      cpSync(join(ROOT, 'drizzle'), out, { recursive: true });
+      const out = join(dir, folder);
+      cpSync(join(ROOT, folder), out, { recursive: true });
       const before = readdirSync(out).sort();
       // `generate` exits 0 even when it fails, so its output is read as well as the folder.
       const run = spawnSync(
@@ -18,9 +21,9 @@ describe('the generated migrations', () => {
           join(ROOT, 'node_modules', 'drizzle-kit', 'bin.cjs'),
           'generate',
           '--dialect',
-          'sqlite',
+          dialect,
           '--schema',
-          join(ROOT, 'src', 'db', 'schema.ts'),
+          join(ROOT, schema),
           '--out',
           relative(ROOT, out),
         ],

@@ -7,6 +7,8 @@ describe('the gateway works the review workflow', () => {
     await withTempDir(async (home) => {
       const db = join(home, 'kanban.db');
       const { id } = kanban(home, '--json', 'create', 'parser', '--assignee', 'coder').json();
+      kanban(home, 'subscribe', id, '--platform', 'slack', '--chat', 'team');
+      const subscribed = async () => (await query(db, 'SELECT task_id FROM kanban_notify_subs')).length === 1;
       const cli = `${process.execPath} ${CLI} --db "$KANBAN_DB"`;
       // The coder hands every attempt to review; the critic sends the first back and approves the second.
       const worker = `cat >/dev/null
@@ -20,6 +22,13 @@ describe('the gateway works the review workflow', () => {
       const run = startGatewayProcess(home, worker);
       const done = async () => (await query(db, 'SELECT status FROM tasks WHERE id = ?', [id]))[0]?.status === 'done';
       expect(await run.until(done, 60_000)).toBe(true);
+      // As the upstream's notifier: a subscription outlives its task's completion, and ends when it is archived.
+      const delivered = async () =>
+        Number((await query(db, 'SELECT last_event_id FROM kanban_notify_subs'))[0]?.last_event_id) > 0;
+      expect(await run.until(delivered)).toBe(true);
+      expect(await subscribed()).toBe(true);
+      kanban(home, 'archive', id);
+      expect(await run.until(async () => !(await subscribed()))).toBe(true);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       const runs = await query(db, 'SELECT profile, outcome FROM task_runs WHERE task_id = ? ORDER BY id', [id]);
