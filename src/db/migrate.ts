@@ -1,5 +1,4 @@
 import { epochSeconds } from '../clock';
-import { KanbanError } from '../errors';
 import {
   adoptExistingFile,
   fillAddedColumns,
@@ -11,7 +10,7 @@ import { applyMissing, schemaObjects } from './catalog';
 import { ensureJournalMode, rawRows, type Connection, type ConnectionOptions } from './connect';
 import { quote } from './ddl';
 import type { Engine } from './engine';
-import { knownMigrations, LEDGER_TABLE, type KnownMigration } from './migrations';
+import { knownMigrations, LEDGER_TABLE, type KnownMigration, type LedgerRow, pendingMigrations } from './migrations';
 import { acquireEngine, fileEntry, releaseEngine, type FileEntry } from './registry';
 
 export interface MigrationReport {
@@ -30,11 +29,6 @@ export interface MigrationReport {
 export interface EnsureMigratedOptions extends ConnectionOptions {
   /** Epoch seconds, for rows that adoption synthesises. */
   readonly now?: () => number;
-}
-
-interface LedgerRow {
-  readonly hash: string;
-  readonly createdAt: number;
 }
 
 type Outcome = Pick<MigrationReport, 'applied' | 'adopted' | 'adoption'>;
@@ -88,21 +82,21 @@ async function migrateFile(engine: Engine, options: EnsureMigratedOptions): Prom
   const journalMode = await ensureJournalMode(conn, path, options);
   const report = { path, journalMode, schemaVersion: latestTag() };
   // Fast path: a current ledger needs no write lock, so booting on a current file never waits.
-  const current = await engine.read(() => pending(readLedger(conn, path)).length === 0, options);
+  const current = await engine.read(() => pending(conn, path).length === 0, options);
   if (current) return { ...report, applied: [], adopted: false };
   const outcome = await engine.write(() => migrateLocked(conn, path, (options.now ?? epochSeconds)()), options);
   return { ...report, ...outcome };
 }
 
 function migrateLocked(conn: Connection, path: string, now: number): Outcome {
-  const ledger = readLedger(conn, path);
-  const todo = pending(ledger);
+  const todo = pending(conn, path);
   if (todo.length === 0) return { applied: [], adopted: false };
   conn.exec(
     `CREATE TABLE IF NOT EXISTS ${quote(LEDGER_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
   );
   const applied = todo.map((m) => m.tag);
-  if (ledger.length === 0 && holdsKanbanTables(conn)) {
+  // Every migration pending means no ledger: a new file, or one another program wrote.
+  if (todo.length === knownMigrations().length && holdsKanbanTables(conn)) {
     // The schema is derived from the Drizzle tables, which are what every migration adds up to.
     const adoption = adoptExistingFile(conn, now);
     keepLegacyCountersInStep(conn);
@@ -126,39 +120,15 @@ function record(conn: Connection, migrations: readonly KnownMigration[]): void {
   for (const m of migrations) insert.run(m.hash, m.folderMillis);
 }
 
-/** The ledger, checked against the migrations this code knows. */
-function readLedger(conn: Connection, path: string): LedgerRow[] {
+/** The ledger as the file holds it; empty when it has none. */
+function readLedger(conn: Connection): LedgerRow[] {
   if (rawRows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEDGER_TABLE).length === 0)
     return [];
   const rows = rawRows(conn, `SELECT hash, created_at FROM ${quote(LEDGER_TABLE)} ORDER BY created_at`);
-  const ledger = rows.map(([hash, createdAt]) => ({ hash: String(hash), createdAt: Number(createdAt) }));
-  checkLedger(ledger, path);
-  return ledger;
+  return rows.map(([hash, createdAt]) => ({ hash: String(hash), createdAt: Number(createdAt) }));
 }
 
-function checkLedger(ledger: readonly LedgerRow[], path: string): void {
-  const known = knownMigrations();
-  for (const row of ledger) {
-    const migration = known.find((m) => m.folderMillis === row.createdAt);
-    if (!migration) {
-      throw new KanbanError(
-        'SCHEMA_TOO_NEW',
-        `${path} holds a migration from ${new Date(row.createdAt).toISOString()} that this version of kanban-db does not know; upgrade kanban-db to open it`,
-      );
-    }
-    if (migration.hash !== row.hash) {
-      throw new KanbanError(
-        'MIGRATION_MODIFIED',
-        `Migration ${migration.tag} was changed after ${path} applied it; restore drizzle/${migration.tag}.sql, and add a new migration instead of editing an applied one`,
-      );
-    }
-  }
-}
-
-function pending(ledger: readonly LedgerRow[]): KnownMigration[] {
-  const applied = new Set(ledger.map((row) => row.createdAt));
-  return knownMigrations().filter((m) => !applied.has(m.folderMillis));
-}
+const pending = (conn: Connection, path: string) => pendingMigrations(readLedger(conn), knownMigrations(), path);
 
 function latestTag(): string {
   return knownMigrations().at(-1)?.tag ?? 'none';

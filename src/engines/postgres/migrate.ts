@@ -1,0 +1,102 @@
+/**
+ * The boot step on PostgreSQL: the pending migrations of `drizzle-pg/` run in one transaction under
+ * `pg_advisory_xact_lock`, which re-reads the ledger once it holds the lock, so of any number of
+ * processes booting one database at once, one applies each migration and the others find it done
+ * (drizzle's own `migrate()` for PostgreSQL takes no lock). In one process, an async-mutex per
+ * server and database guards the memoised report, as `ensureMigrated` does for files.
+ */
+import { Mutex } from 'async-mutex';
+import { Client } from 'pg';
+import {
+  knownMigrations,
+  LEDGER_TABLE,
+  type LedgerRow,
+  PG_MIGRATIONS_FOLDER,
+  pendingMigrations,
+} from '../../db/migrations';
+import { classifyPgError, describeServer } from './errors';
+
+export interface PgMigrationReport {
+  /** The server and database, without credentials. */
+  readonly server: string;
+  /** Tags of the migrations this call applied; empty when the database was current. */
+  readonly applied: readonly string[];
+  /** The newest migration the database now holds. */
+  readonly schemaVersion: string;
+}
+
+/** The advisory lock every kanban-db process takes to migrate a database: one number, the same everywhere. */
+const MIGRATION_LOCK = 7_412_031_337;
+const ledger = `"${LEDGER_TABLE}"`;
+
+const boots = new Map<string, { readonly lock: Mutex; report?: PgMigrationReport }>();
+
+/**
+ * Brings a PostgreSQL database to the current schema, once per server and database per process
+ * however many callers arrive together; a failed attempt is not remembered.
+ */
+export async function ensurePgMigrated(url: string): Promise<PgMigrationReport> {
+  const server = describeServer(url);
+  let boot = boots.get(server);
+  if (!boot) {
+    boot = { lock: new Mutex() };
+    boots.set(server, boot);
+  }
+  const known = boot.report;
+  if (known) return known;
+  const entry = boot;
+  return entry.lock.runExclusive(async () => {
+    entry.report ??= await migrate(url, server);
+    return entry.report;
+  });
+}
+
+async function migrate(url: string, server: string): Promise<PgMigrationReport> {
+  const migrations = knownMigrations(PG_MIGRATIONS_FOLDER);
+  const report = (applied: readonly string[]) => ({ server, applied, schemaVersion: migrations.at(-1)?.tag ?? 'none' });
+  const client = new Client({ connectionString: url });
+  try {
+    await client.connect();
+    // Fast path: a current ledger is read without the lock, so booting on a current database never waits.
+    if (pendingMigrations(await readLedger(client), migrations, server).length === 0) return report([]);
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${ledger} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
+      );
+      const todo = pendingMigrations(await readLedger(client), migrations, server);
+      for (const migration of todo) {
+        for (const statement of migration.sql) if (statement.trim()) await client.query(statement);
+        await client.query(`INSERT INTO ${ledger} (hash, created_at) VALUES ($1, $2)`, [
+          migration.hash,
+          migration.folderMillis,
+        ]);
+      }
+      await client.query('COMMIT');
+      return report(todo.map((m) => m.tag));
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    throw classifyPgError(error, server);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The ledger as the database holds it; empty when it has none. */
+async function readLedger(client: Client): Promise<LedgerRow[]> {
+  const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [ledger]);
+  if (!exists.rows[0]?.found) return [];
+  const { rows } = await client.query<{ hash: string; created_at: string }>(
+    `SELECT hash, created_at FROM ${ledger} ORDER BY created_at`,
+  );
+  return rows.map((row) => ({ hash: row.hash, createdAt: Number(row.created_at) }));
+}
+
+/** Forgets what this process knows of a database, so the next call checks it again. */
+export function forgetPgDatabase(url: string): void {
+  boots.delete(describeServer(url));
+}

@@ -1,0 +1,101 @@
+/**
+ * A throwaway PostgreSQL server for a test file: initdb into a temporary folder with Debian's
+ * `postgresql` binaries, started on a free loopback port, stopped and removed afterwards. With
+ * KANBAN_TEST_PG_URL set, that server is used instead. Without either, the suite fails loudly.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export interface TestServer {
+  /** A URL of the server's `postgres` database. */
+  readonly url: string;
+  /** A URL of a new, empty database on the server. */
+  database(name: string): Promise<string>;
+  stop(): void;
+}
+
+function binaries(): string {
+  const root = '/usr/lib/postgresql';
+  const version = existsSync(root) ? readdirSync(root).sort().at(-1) : undefined;
+  const bin = version && join(root, version, 'bin');
+  if (!bin || !existsSync(join(bin, 'initdb'))) {
+    throw new Error('PostgreSQL is not installed (apt-get install -y postgresql), and KANBAN_TEST_PG_URL is not set');
+  }
+  return bin;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const given = process.env.KANBAN_TEST_PG_URL;
+  if (given) return { url: given, database: (name) => createDatabase(given, name), stop: () => undefined };
+  const bin = binaries();
+  const dir = mkdtempSync(join(tmpdir(), 'kanban-db-pg-'));
+  // PostgreSQL refuses to run as root: as root, the cluster is the postgres user's.
+  const asOwner = (command: string, args: string[]) => {
+    const root = process.getuid?.() === 0;
+    execFileSync(
+      root ? 'runuser' : join(bin, command),
+      root ? ['-u', 'postgres', '--', join(bin, command), ...args] : args,
+      {
+        stdio: 'pipe',
+      },
+    );
+  };
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, 'data');
+  const port = await freePort();
+  asOwner('initdb', ['-N', '-D', data, '-U', 'postgres', '-A', 'trust']);
+  asOwner('pg_ctl', [
+    '-D',
+    data,
+    '-w',
+    '-l',
+    join(dir, 'log'),
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+    'start',
+  ]);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    database: (name) => createDatabase(url, name),
+    stop() {
+      asOwner('pg_ctl', ['-D', data, '-m', 'fast', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createDatabase(url: string, name: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
