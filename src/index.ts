@@ -1,4 +1,4 @@
-export { openKanban, type Kanban, type OpenKanbanOptions } from './kanban';
+export { openKanban, type FileKanban, type Kanban, type OpenKanbanOptions } from './kanban';
 export { ensureMigrated, type EnsureMigratedOptions, type MigrationReport } from './db/migrate';
 export type { AdoptionReport } from './db/adopt';
 export { DEFAULT_BUSY_TIMEOUT_MS, type ConnectionOptions } from './db/connect';

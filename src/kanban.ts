@@ -74,21 +74,13 @@ export interface OpenKanbanOptions extends ConnectionOptions {
 }
 
 /**
- * A board: its tasks, their dependencies, attempts, comments, event log and notification cursors.
- * Every write is one `BEGIN IMMEDIATE` transaction; a refused call (a `KanbanError`) writes nothing.
+ * A board: its tasks, their dependencies, attempts, comments, event log and notification cursors,
+ * whatever engine keeps it. Every write is one transaction; a refused call (a `KanbanError`)
+ * writes nothing. What only a file has is on `FileKanban`.
  */
 export interface Kanban {
-  /** The database file, absolute. */
-  readonly path: string;
   /** The board slug, or undefined when opened by file. */
   readonly board: string | undefined;
-  /** What the boot step did to the file. */
-  readonly migration: MigrationReport;
-  /**
-   * The Drizzle database with the schema (relational queries too) on this board's connection, for
-   * reads this interface does not have; built on first use. Writes should go through the methods.
-   */
-  readonly db: SchemaDb;
   /** Gives back this handle's use of the connection; the last handle of a file closes it. Later calls are `CLOSED`. */
   close(): void;
 
@@ -223,11 +215,24 @@ export interface Kanban {
   rewindCursor(key: SubscriptionKey, claimed: Pick<ClaimedEvents, 'from' | 'to'>): Promise<boolean>;
 }
 
+/** A board kept in an SQLite file: every write is one `BEGIN IMMEDIATE` transaction. */
+export interface FileKanban extends Kanban {
+  /** The database file, absolute. */
+  readonly path: string;
+  /** What the boot step did to the file. */
+  readonly migration: MigrationReport;
+  /**
+   * The Drizzle database with the schema (relational queries too) on this board's connection, for
+   * reads the interface does not have; built on first use. Writes should go through the methods.
+   */
+  readonly db: SchemaDb;
+}
+
 /**
  * Opens a board: resolves its file, creates the board's folder if needed, brings the file to the
  * current schema (once per process), and returns the repository. Call `close()` when done.
  */
-export async function openKanban(options: OpenKanbanOptions = {}): Promise<Kanban> {
+export async function openKanban(options: OpenKanbanOptions = {}): Promise<FileKanban> {
   const { path, board, home } = resolveDbPath(options);
   const now = options.now ?? epochSeconds;
   if (board === DEFAULT_BOARD) makeFolder(dirname(path));
@@ -278,7 +283,7 @@ function repository(
   board: string | undefined,
   migration: MigrationReport,
   close: () => void,
-): Kanban {
+): FileKanban {
   return {
     path: ctx.path,
     board,

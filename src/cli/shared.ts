@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { boardExists, normalizeSlug, resolveHome } from '../boards';
 import { isKanbanError, KanbanError } from '../errors';
-import { openKanban, type Kanban } from '../kanban';
+import { type FileKanban, openKanban } from '../kanban';
 
 export interface GlobalOptions {
   home?: string;
@@ -41,7 +41,7 @@ export function requireBoard(command: Command): GlobalOptions {
  * Opens the board the global options name, runs `fn`, and closes it. A `--board` that does not
  * exist is refused: only `boards create` makes boards.
  */
-export async function withBoard<T>(command: Command, fn: (kb: Kanban) => Promise<T>): Promise<T> {
+export async function withBoard<T>(command: Command, fn: (kb: FileKanban) => Promise<T>): Promise<T> {
   const { home, board, db } = requireBoard(command);
   const kb = await openKanban({
     ...(home && { home }),

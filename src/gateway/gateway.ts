@@ -3,7 +3,7 @@ import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
 import { and, count as sqlCount, eq, isNull } from 'drizzle-orm';
 import { tasks, type TaskEvent } from '../db/schema';
 import { isKanbanError } from '../errors';
-import { openKanban, type Kanban, type OpenKanbanOptions } from '../kanban';
+import { type FileKanban, openKanban, type OpenKanbanOptions } from '../kanban';
 import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../repo/claims';
 import { SILENT_KINDS } from '../repo/notify';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS, RECORD_RETRY_MS } from './defaults';
@@ -62,8 +62,8 @@ interface Board {
   /** The slug, or the file when the gateway works one file. */
   readonly name: string;
   readonly path: string;
-  dispatch: Kanban;
-  notify: Kanban;
+  dispatch: FileKanban;
+  notify: FileKanban;
   /** A damaged connection: reopened on the next tick. */
   broken: boolean;
   /** The loops that said it is damaged and have not worked it since: each says so once, and once when it works again. */
@@ -85,7 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
   };
-  const open = (slug: string | undefined): Promise<Kanban> => {
+  const open = (slug: string | undefined): Promise<FileKanban> => {
     const target: OpenKanbanOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: slug };
     return openKanban({ ...target, ...connection });
   };
@@ -167,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
    * damaged connection is reopened; neither drops it, since a dropped outcome would leave the task
    * running until its lease ends.
    */
-  async function persist<T>(what: string, board: Board, write: (kb: Kanban) => Promise<T>): Promise<T> {
+  async function persist<T>(what: string, board: Board, write: (kb: FileKanban) => Promise<T>): Promise<T> {
     for (let said = false; ; said = true) {
       try {
         await reopen(board);
@@ -206,7 +206,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Records a worker's outcome; returns the next task claimed for the same slot, if any. */
-  async function settle(kb: Kanban, claim: Claim, outcome: WorkerOutcome, refill: boolean): Promise<Claim | undefined> {
+  async function settle(
+    kb: FileKanban,
+    claim: Claim,
+    outcome: WorkerOutcome,
+    refill: boolean,
+  ): Promise<Claim | undefined> {
     const { task, runId } = claim;
     const where = `${task.id} (run ${runId}, ${seconds(outcome.ms)})`;
     refill &&= !stopping.signal.aborted;
@@ -224,7 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function record(
-    kb: Kanban,
+    kb: FileKanban,
     { task, runId }: Claim,
     outcome: WorkerOutcome,
     where: string,

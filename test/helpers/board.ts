@@ -1,4 +1,4 @@
-import { openKanban, type Kanban, type OpenKanbanOptions } from '../../src/kanban';
+import { type FileKanban, type Kanban, openKanban, type OpenKanbanOptions } from '../../src/kanban';
 import { withTempDir } from './temp';
 
 /** A settable clock in epoch seconds, so lease and time rules are tested without sleeping. */
@@ -12,7 +12,7 @@ export class FakeClock {
 
 /** Opens a board in a new temporary home with a fake clock; closes it and removes the folder afterwards. */
 export async function withTempBoard<T>(
-  fn: (kb: Kanban, clock: FakeClock, home: string) => Promise<T>,
+  fn: (kb: FileKanban, clock: FakeClock, home: string) => Promise<T>,
   options: OpenKanbanOptions = {},
 ): Promise<T> {
   return withTempDir(async (home) => {
