@@ -36,6 +36,7 @@ import type {
   RequestChangesOptions,
   RequestReviewOptions,
   ScheduleOptions,
+  UnblockOptions,
   SubscriptionInput,
   SubscriptionKey,
 } from './repo/input';
@@ -148,12 +149,15 @@ export interface Kanban {
    * `blocked` or `scheduled` → `ready` (`review` for a task blocked in review), or `todo` while a
    * parent is unfinished; the failure counter is reset.
    */
-  unblockTask(id: string): Promise<Task>;
+  unblockTask(id: string, options?: UnblockOptions): Promise<Task>;
   /** `todo`, `ready`, `running` or `blocked` → `scheduled`, parked until `unblockTask`; the reason says until when. */
   scheduleTask(id: string, options?: ScheduleOptions): Promise<Task>;
   /** Any status → `archived`; an open run is closed as reclaimed. */
   archiveTask(id: string): Promise<Task>;
-  /** An operator hands a running task back: `ready` again (a reviewer's: `review`), failure counter reset. */
+  /**
+   * An operator hands a running task back: `ready` again (a reviewer's: `review`), failure counter
+   * reset; with `assignee`, given to that worker in the same commit.
+   */
   reclaimTask(id: string, options?: ReclaimOptions): Promise<Task>;
   /**
    * The promotion pass: every `todo` task, and every blocked one whose block is neither sticky nor
@@ -311,7 +315,7 @@ function repository(
     completeTask: (id, opts) => moves.completeTask(ctx, id, opts),
     completeAndClaimNext: (id, opts) => moves.completeAndClaimNext(ctx, id, opts),
     blockTask: (id, opts) => moves.blockTask(ctx, id, opts),
-    unblockTask: (id) => moves.unblockTask(ctx, id),
+    unblockTask: (id, opts) => moves.unblockTask(ctx, id, opts),
     scheduleTask: (id, opts) => moves.scheduleTask(ctx, id, opts),
     archiveTask: (id) => moves.archiveTask(ctx, id),
     reclaimTask: (id, opts) => moves.reclaimTask(ctx, id, opts),

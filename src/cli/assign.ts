@@ -34,9 +34,12 @@ export function registerAssignCommands(program: Command): void {
     .option('--reason <text>', 'why, recorded with the reclaim')
     .action((id: string, profile: string, f: { reclaim?: boolean; reason?: string }, command: Command) =>
       withBoard(command, async (kb) => {
+        const assignee = profileOrNone(profile);
         const reclaimed = f.reclaim === true && (await kb.getTask(id)).status === 'running';
-        if (reclaimed) await kb.reclaimTask(id, { reason: f.reason ?? 'reassign' });
-        const task = await kb.assignTask(id, profileOrNone(profile));
+        // One commit: a refused assignee leaves the task with its worker.
+        const task = reclaimed
+          ? await kb.reclaimTask(id, { reason: f.reason ?? 'reassign', assignee })
+          : await kb.assignTask(id, assignee);
         print(
           command,
           { ...task, reclaimed },

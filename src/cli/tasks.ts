@@ -251,18 +251,10 @@ export function registerTaskCommands(program: Command): void {
   program
     .command('unblock <ids...>')
     .description('unblock blocked or scheduled tasks (each on its own)')
-    .option('--reason <text>', 'added as the comment "UNBLOCK: <reason>" first, as the original does')
+    .option('--reason <text>', 'added as the comment "UNBLOCK: <reason>", in the same commit')
     .action((ids: string[], f: { reason?: string }, command: Command) =>
       withBoard(command, async (kb) =>
-        eachId(
-          command,
-          ids,
-          async (id) => {
-            if (f.reason) await kb.addComment(id, { author: author(), body: `UNBLOCK: ${f.reason}` });
-            return kb.unblockTask(id);
-          },
-          taskLine,
-        ),
+        eachId(command, ids, (id) => kb.unblockTask(id, { reason: f.reason, author: author() }), taskLine),
       ),
     );
   program

@@ -16,7 +16,7 @@ export function schemaObjects(conn: Connection): Set<string> {
      UNION ALL SELECT 'column:' || m.name || '.' || c.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table'
      UNION ALL SELECT 'unique:' || m.name || '(' || (SELECT group_concat(name, ',') FROM
          (SELECT i.name FROM pragma_index_info(l.name) i ORDER BY i.seqno)) || ')'
-       FROM sqlite_master m, pragma_index_list(m.name) l WHERE m.type = 'table' AND l."unique" = 1`,
+       FROM sqlite_master m, pragma_index_list(m.name) l WHERE m.type = 'table' AND l."unique" = 1 AND l.partial = 0`,
   );
   return new Set(rows.map((row) => String(row[0])));
 }

@@ -91,7 +91,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   /** The dispatcher's and the notifier's handles of one board, opened at the same moment, as the original boots. */
   const openBoard = async (slug: string | undefined): Promise<Board> => {
-    const [dispatch, notify] = await Promise.all([open(slug), open(slug)]);
+    const opened = await Promise.allSettled([open(slug), open(slug)]);
+    const [dispatch, notify] = opened.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+    if (!dispatch || !notify) {
+      // One handle opened and the other did not: give the first back before failing.
+      dispatch?.close();
+      notify?.close();
+      throw opened.find((o) => o.status === 'rejected')?.reason;
+    }
     return {
       slug,
       name: dispatch.board ?? dispatch.path,
@@ -164,8 +171,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /**
    * Writes until it lands: another process holding the file's lock only delays an outcome, and a
-   * damaged connection is reopened; neither drops it, since a dropped outcome would leave the task
-   * running until its lease ends.
+   * damaged connection is reopened (a handle closed by that reopen is retried on the new one);
+   * neither drops it, since a dropped outcome would leave the task running until its lease ends.
+   * Once the gateway stops, a board that stays damaged is given up: its lease hands the task back.
    */
   async function persist<T>(what: string, board: Board, write: (kb: FileKanban) => Promise<T>): Promise<T> {
     for (let said = false; ; said = true) {
@@ -173,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await reopen(board);
         return await write(board.dispatch);
       } catch (error) {
-        if (broke(board, error)) {
+        if (isKanbanError(error, 'CLOSED') || (broke(board, error) && !stopping.signal.aborted)) {
           await sleep(RECORD_RETRY_MS);
           continue;
         }
@@ -222,6 +230,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // its run is then no longer the task's, and there is nothing left to record.
       if (!isKanbanError(error, 'STALE_RUN') && !isKanbanError(error, 'INVALID_TRANSITION')) throw error;
       const now = await kb.findTask(task.id);
+      if (now?.currentRunId === runId && outcome.kind === 'completed') {
+        // Still ours but not completable: a parent was linked (or reopened) while it ran. It waits
+        // for that parent in todo and runs again, rather than staying running until its lease ends.
+        const reason = `finished while a parent was unfinished (${error.message}); it runs again once its parents are done`;
+        await kb.blockTask(task.id, { runId, reason, kind: 'dependency' });
+        log(`gateway: ${where} finished, but a parent is unfinished: waiting in todo to run again`);
+        return refill ? kb.claimNextTask(claimNext) : undefined;
+      }
       if (now?.currentRunId === runId) throw error;
       log(`gateway: ${where} ended after its worker moved the task (now ${now?.status ?? 'gone'})`);
       return refill ? kb.claimNextTask(claimNext) : undefined;

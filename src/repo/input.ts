@@ -103,7 +103,9 @@ export const editTaskInput = taskColumns
   })
   .partial()
   .strict()
-  .refine((edit) => Object.keys(edit).length > 0, { message: `name at least one of ${EDITABLE.join(', ')}` })
+  .refine((edit) => Object.values(edit).some((value) => value !== undefined), {
+    message: `name at least one of ${EDITABLE.join(', ')}`,
+  })
   .refine((edit) => edit.providerOverride === undefined || edit.modelOverride !== undefined, PROVIDER_NEEDS_MODEL);
 export type EditTaskInput = z.input<typeof editTaskInput>;
 
@@ -120,9 +122,11 @@ export const promoteInput = z
   .default({ dryRun: false });
 export type PromoteOptions = z.input<typeof promoteInput>;
 export const reclaimInput = z
-  .object({ reason: text.optional(), runId: z.int().min(1).optional() })
+  .object({ reason: text.optional(), runId: z.int().min(1).optional(), assignee: assignee.nullable().optional() })
   .strict()
   .default({});
+export const unblockInput = z.object({ reason: text.optional(), author: text.optional() }).strict().default({});
+export type UnblockOptions = z.input<typeof unblockInput>;
 export type ReclaimOptions = z.input<typeof reclaimInput>;
 
 const statuses = z.enum(TASK_STATUSES);

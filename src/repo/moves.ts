@@ -2,7 +2,9 @@ import { TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
 import { endAttempt } from './attempts';
 import { claimNextIn, claimParams, type Claim } from './claims';
 import { read, write, type RepoContext } from './context';
+import { insertComment } from './activity';
 import { appendEvent, recordPromotions, summaryLine } from './events';
+import { assignIn } from './tasks';
 import { checkRun, parentsFinished, taskInStatus } from './guards';
 import {
   blockInput,
@@ -11,6 +13,8 @@ import {
   parse,
   promoteInput,
   reclaimInput,
+  unblockInput,
+  type UnblockOptions,
   scheduleInput,
   type PromoteOptions,
   type ReclaimOptions,
@@ -50,7 +54,7 @@ function completeIn(ctx: RepoContext, now: number, id: string, options: Completi
   parentsFinished(ctx, task, 'complete');
   const approval = task.status === 'review' && task.currentRunId === null;
   const bare = options.summary == null && options.result == null;
-  const note = options.summary ?? (approval ? MANUAL_APPROVAL : null);
+  const note = options.summary ?? (approval ? (options.result ?? MANUAL_APPROVAL) : null);
   const result = options.result ?? task.result;
   const done = endAttempt(ctx, now, task, {
     set: {
@@ -139,13 +143,16 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
  * `blocked` or `scheduled` → `ready`, or `review` for a blocked task that came from review, or
  * `todo` while a parent is neither done nor archived (its event keeps the lane it will resume).
  * The failure counter and error are reset; the block kind and its recurrences stay, as in the
- * upstream's `unblock_task`.
+ * upstream's `unblock_task`. A reason is added as the comment `UNBLOCK: <reason>`.
  */
-export async function unblockTask(ctx: RepoContext, id: string): Promise<Task> {
+export async function unblockTask(ctx: RepoContext, id: string, raw?: UnblockOptions): Promise<Task> {
+  const { reason, author = 'user' } = parse(unblockInput, raw, 'options');
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, UNBLOCKABLE, 'unblock');
     const resume = task.status === 'blocked' ? ctx.q.resumeLane(id) : 'ready';
     const status = ctx.q.unfinishedParent(id) === undefined ? resume : 'todo';
+    // The original's CLI comments the reason first; here it is part of the same commit.
+    if (reason) insertComment(ctx, now, id, { author, body: `UNBLOCK: ${reason}` });
     return endAttempt(ctx, now, task, {
       set: { status, consecutiveFailures: 0, lastFailureError: null },
       run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
@@ -195,13 +202,13 @@ export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
  * `reclaimed`, failure counter reset.
  */
 export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOptions): Promise<Task> {
-  const { reason = 'operator', runId } = parse(reclaimInput, raw, 'options');
+  const { reason = 'operator', runId, assignee } = parse(reclaimInput, raw, 'options');
   return write(ctx, (now) => {
     const task = taskInStatus(ctx, id, ['running'], 'reclaim');
     checkRun(task, runId);
     const retry = ctx.q.claimedFrom(task.currentRunId);
     const payload = { manual: true, reason, prev_lock: task.claimLock, retry_status: retry };
-    return endAttempt(ctx, now, task, {
+    const reclaimed = endAttempt(ctx, now, task, {
       set: { status: retry, consecutiveFailures: 0, lastFailureError: null },
       run: {
         status: 'reclaimed',
@@ -211,6 +218,8 @@ export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOpt
       },
       event: { kind: 'reclaimed', payload },
     });
+    // `reassign --reclaim`: the new assignee in the same commit, so a refused one leaves the task running.
+    return assignee === undefined ? reclaimed : assignIn(ctx, now, reclaimed, assignee);
   });
 }
 

@@ -119,7 +119,8 @@ export async function assignTask(ctx: RepoContext, id: string, rawAssignee: stri
   return write(ctx, (now) => assignIn(ctx, now, found(ctx.q.taskById(id), id), assignee));
 }
 
-function assignIn(ctx: RepoContext, now: number, task: Task, assignee: string | null): Task {
+/** `assignTask` inside the caller's transaction. */
+export function assignIn(ctx: RepoContext, now: number, task: Task, assignee: string | null): Task {
   if (task.status === 'running' && task.claimLock !== null) {
     throw new KanbanError(
       'INVALID_TRANSITION',
@@ -187,10 +188,13 @@ export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput)
   const { assignee, modelOverride, providerOverride, reasoningEffort, ...fields } = parse(editTaskInput, raw, 'edit');
   return write(ctx, (now) => {
     let task = found(ctx.q.taskById(id), id);
-    if (Object.keys(fields).length) {
+    const named = Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key);
+    if (named.length) {
       ctx.db.update(tasks).set(fields).where(eq(tasks.id, id)).run();
-      appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: Object.keys(fields) } });
-      task = { ...task, ...fields };
+      appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: named } });
+      task = found(ctx.q.taskById(id), id);
     }
     if (assignee !== undefined && assignee !== task.assignee) task = assignIn(ctx, now, task, assignee);
     if (modelOverride !== undefined) {

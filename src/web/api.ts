@@ -19,6 +19,7 @@ import {
   requestChangesInput,
   requestReviewInput,
   scheduleInput,
+  unblockInput,
 } from '../repo/input';
 
 /** How often the live stream looks for new events: every open page sees a change within this. */
@@ -149,7 +150,7 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
   const moves: Record<string, (kb: Kanban, id: string, input: Record<string, unknown>) => Promise<unknown>> = {
     complete: (kb, id, input) => kb.completeTask(id, parse(completeInput, input, 'complete')),
     block: (kb, id, input) => kb.blockTask(id, parse(blockInput, input, 'block')),
-    unblock: (kb, id) => kb.unblockTask(id),
+    unblock: (kb, id, input) => kb.unblockTask(id, parse(unblockInput, input, 'unblock')),
     schedule: (kb, id, input) => kb.scheduleTask(id, parse(scheduleInput, input, 'schedule')),
     archive: (kb, id) => kb.archiveTask(id),
     reclaim: (kb, id, input) => kb.reclaimTask(id, parse(reclaimInput, input, 'reclaim')),

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';
@@ -40,6 +41,29 @@ describe('the gateway works the review workflow', () => {
       ]);
       expect(run.stderr().match(/ended after its worker moved the task/g)).toHaveLength(3);
       expect(run.stderr()).not.toMatch(/failed/);
+    });
+  });
+
+  it('a task whose parent was linked while it ran waits in todo instead of staying running', async () => {
+    await withTempDir(async (home) => {
+      const db = join(home, 'kanban.db');
+      const { id } = kanban(home, '--json', 'create', 'child', '--assignee', 'w').json();
+      const run = startGatewayProcess(home, `cat >/dev/null; while [ ! -e ${home}/go ]; do sleep 0.05; done; echo out`);
+      try {
+        const status = async () => (await query(db, 'SELECT status FROM tasks WHERE id = ?', [id]))[0]?.status;
+        expect(await run.until(async () => (await status()) === 'running')).toBe(true);
+        // Unassigned, so the gateway never runs it.
+        const parent = kanban(home, '--json', 'create', 'parent').json();
+        kanban(home, 'link', parent.id, id);
+        writeFileSync(join(home, 'go'), '');
+        expect(await run.until(async () => (await status()) === 'todo')).toBe(true);
+        expect(run.stderr()).toContain('a parent is unfinished: waiting in todo to run again');
+        kanban(home, 'complete', parent.id);
+        expect(await run.until(async () => (await status()) === 'done')).toBe(true);
+      } finally {
+        run.child.kill('SIGTERM');
+      }
+      expect(await run.exited).toBe(0);
     });
   });
 });

@@ -248,6 +248,33 @@ describe('other upstream rules', () => {
     });
   });
 
+  it('a reason to unblock, and a new assignee on reclaim, are written in the same commit as the move, or not at all', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 'x', assignee: 'a' });
+      await refused(kb.unblockTask(task.id, { reason: 'too early' }), 'INVALID_TRANSITION');
+      expect(await kb.listComments(task.id)).toEqual([]);
+      await kb.claimTask(task.id);
+      await refused(kb.reclaimTask(task.id, { assignee: '  ' }), 'INVALID_INPUT');
+      expect((await kb.getTask(task.id)).status).toBe('running');
+      expect(await kb.reclaimTask(task.id, { assignee: 'B' })).toMatchObject({ status: 'ready', assignee: 'b' });
+      expect((await kb.listEvents({ taskId: task.id })).map((e) => e.kind).slice(-2)).toEqual([
+        'reclaimed',
+        'assigned',
+      ]);
+    });
+  });
+
+  it('an edit naming only undefined fields is refused as input, and undefined fields are ignored', async () => {
+    await withTempBoard(async (kb) => {
+      const task = await kb.createTask({ title: 'x' });
+      await refused(kb.editTask(task.id, { title: undefined }), 'INVALID_INPUT');
+      expect(await kb.editTask(task.id, { title: undefined, priority: 3 })).toMatchObject({ title: 'x', priority: 3 });
+      expect((await kb.listEvents({ taskId: task.id, kinds: ['edited'] }))[0]?.payload).toEqual({
+        fields: ['priority'],
+      });
+    });
+  });
+
   it('a closed handle refuses every call with CLOSED', async () => {
     await withTempBoard(async (kb) => {
       const task = await kb.createTask({ title: 'x' });

@@ -37,10 +37,11 @@ const boots = new Map<string, { readonly lock: Mutex; report?: PgMigrationReport
  */
 export async function ensurePgMigrated(url: string): Promise<PgMigrationReport> {
   const server = describeServer(url);
-  let boot = boots.get(server);
+  const key = databaseKey(url);
+  let boot = boots.get(key);
   if (!boot) {
     boot = { lock: new Mutex() };
-    boots.set(server, boot);
+    boots.set(key, boot);
   }
   const known = boot.report;
   if (known) return known;
@@ -54,8 +55,9 @@ export async function ensurePgMigrated(url: string): Promise<PgMigrationReport> 
 async function migrate(url: string, server: string): Promise<PgMigrationReport> {
   const migrations = knownMigrations(PG_MIGRATIONS_FOLDER);
   const report = (applied: readonly string[]) => ({ server, applied, schemaVersion: migrations.at(-1)?.tag ?? 'none' });
-  const client = new Client({ connectionString: url });
+  let client: Client | undefined;
   try {
+    client = new Client({ connectionString: url });
     await client.connect();
     // Fast path: a current ledger is read without the lock, so booting on a current database never waits.
     if (pendingMigrations(await readLedger(client), migrations, server).length === 0) return report([]);
@@ -82,7 +84,7 @@ async function migrate(url: string, server: string): Promise<PgMigrationReport> 
   } catch (error) {
     throw classifyPgError(error, server);
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 
@@ -96,7 +98,22 @@ async function readLedger(client: Client): Promise<LedgerRow[]> {
   return rows.map((row) => ({ hash: row.hash, createdAt: Number(row.created_at) }));
 }
 
+/**
+ * One database as this process knows it: user, host, port, database and the query's connection
+ * parameters (a socket folder in `?host=`, an `options` search path), but never the password.
+ */
+function databaseKey(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    parsed.searchParams.sort();
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Forgets what this process knows of a database, so the next call checks it again. */
 export function forgetPgDatabase(url: string): void {
-  boots.delete(describeServer(url));
+  boots.delete(databaseKey(url));
 }
