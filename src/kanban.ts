@@ -200,7 +200,10 @@ export interface Kanban {
   /** Counts per status and per assignee. */
   stats(): Promise<BoardStats>;
 
-  /** Subscribes a chat to a task's events; subscribing twice keeps the first cursor. */
+  /**
+   * Subscribes a chat to a task's events from now on (chat type, delivery mode and routing as the
+   * upstream's `add_notify_sub`); subscribing again keeps the cursor.
+   */
   subscribe(input: SubscriptionInput): Promise<NotifySubscription>;
   /** Removes a subscription; false when there was none. */
   unsubscribe(key: SubscriptionKey): Promise<boolean>;

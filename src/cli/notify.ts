@@ -1,12 +1,20 @@
 import type { Command } from 'commander';
-import type { NotifySubscription } from '../db/schema';
-import { print, withBoard } from './shared';
+import { DELIVERY_MODES, type NotifySubscription } from '../db/schema';
+import { CHAT_TYPES } from '../repo/input';
+import { oneOf, print, withBoard } from './shared';
 
 interface SubscriberFlags {
   platform: string;
   chat: string;
   thread?: string;
   user?: string;
+}
+
+interface SubscribeFlags extends SubscriberFlags {
+  userIdAlt?: string;
+  chatType?: (typeof CHAT_TYPES)[number];
+  notifierProfile?: string;
+  deliveryMode?: (typeof DELIVERY_MODES)[number];
 }
 
 const subscriberLine = (s: NotifySubscription) =>
@@ -26,7 +34,11 @@ export function registerNotifyCommands(program: Command): void {
       .description('tell a chat when the task completes, blocks, gives up, crashes or times out'),
   )
     .option('--user <id>', 'the person who asked')
-    .action((taskId: string, f: SubscriberFlags, command: Command) =>
+    .option('--user-id-alt <id>', 'a stable alternate id of that person on the platform')
+    .option('--chat-type <type>', CHAT_TYPES.join(', '), oneOf(CHAT_TYPES))
+    .option('--notifier-profile <name>', 'the notifier profile that delivers it')
+    .option('--delivery-mode <mode>', DELIVERY_MODES.join(', '), oneOf(DELIVERY_MODES))
+    .action((taskId: string, f: SubscribeFlags, command: Command) =>
       withBoard(command, async (kb) => {
         const sub = await kb.subscribe({
           taskId,
@@ -34,6 +46,10 @@ export function registerNotifyCommands(program: Command): void {
           chatId: f.chat,
           threadId: f.thread,
           userId: f.user,
+          userIdAlt: f.userIdAlt,
+          chatType: f.chatType,
+          notifierProfile: f.notifierProfile,
+          deliveryMode: f.deliveryMode,
         });
         print(command, sub, subscriberLine);
       }),

@@ -6,7 +6,7 @@
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { KanbanError } from '../errors';
-import { BLOCK_KINDS, type RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
+import { BLOCK_KINDS, DELIVERY_MODES, type RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
 
 /**
  * SQLite's text ends at a NUL byte through this driver, so a value holding one would be cut
@@ -227,8 +227,20 @@ export const eventsInput = z
   .default({});
 export type EventsFilter = z.input<typeof eventsInput>;
 
+/** What a chat is, for the upstream's notifier rebuilding where to wake an agent. */
+export const CHAT_TYPES = ['dm', 'group', 'channel', 'thread'] as const;
 export const subscriptionInput = z
-  .object({ taskId, platform: text, chatId: text, threadId: plain.default(''), userId: plain.nullish() })
+  .object({
+    taskId,
+    platform: text,
+    chatId: text,
+    threadId: plain.default(''),
+    userId: plain.nullish(),
+    userIdAlt: plain.nullish(),
+    chatType: z.enum(CHAT_TYPES).optional(),
+    notifierProfile: plain.nullish(),
+    deliveryMode: z.enum(DELIVERY_MODES).optional(),
+  })
   .strict();
 export type SubscriptionInput = z.input<typeof subscriptionInput>;
 // A key may be a whole subscription row: its other fields are ignored.

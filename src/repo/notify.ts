@@ -37,15 +37,43 @@ const keyOf = (key: ReturnType<typeof subscriptionKey.parse>) =>
     eq(kanbanNotifySubs.threadId, key.threadId),
   );
 
-/** Subscribes a chat to a task's events; subscribing twice keeps the first subscription and its cursor. */
+/**
+ * Subscribes a chat to a task's events from now on (its cursor starts past the task's events so
+ * far), as the upstream's `add_notify_sub`: chat type `dm` and delivery `notify` unless given
+ * (`notify+wake` for the `api_server` platform). Subscribing again keeps the cursor; a chat type or
+ * delivery mode given replaces the old one, an alternate user id or notifier profile fills only an empty one.
+ */
 export async function subscribe(ctx: RepoContext, raw: SubscriptionInput): Promise<NotifySubscription> {
-  const input = parse(subscriptionInput, raw, 'subscription');
+  const { chatType, deliveryMode, userIdAlt, notifierProfile, ...input } = parse(
+    subscriptionInput,
+    raw,
+    'subscription',
+  );
+  const s = kanbanNotifySubs;
   return write(ctx, (now) => {
     found(ctx.q.taskById(input.taskId), input.taskId);
+    const caughtUp = sql`(SELECT COALESCE(MAX(${taskEvents.id}), 0) FROM ${taskEvents} WHERE ${taskEvents.taskId} = ${input.taskId})`;
     ctx.db
-      .insert(kanbanNotifySubs)
-      .values({ ...input, createdAt: now })
-      .onConflictDoNothing()
+      .insert(s)
+      .values({
+        ...input,
+        userIdAlt: userIdAlt ?? null,
+        notifierProfile: notifierProfile ?? null,
+        chatType: chatType ?? 'dm',
+        deliveryMode: deliveryMode ?? (input.platform === 'api_server' ? 'notify+wake' : 'notify'),
+        createdAt: now,
+        lastEventId: caughtUp,
+      })
+      .onConflictDoUpdate({
+        target: [s.taskId, s.platform, s.chatId, s.threadId],
+        set: {
+          // The upstream's `add_notify_sub` on an existing row: the cursor stays; these follow the newest call.
+          chatType: sql`COALESCE(${chatType ?? null}, ${s.chatType})`,
+          deliveryMode: sql`COALESCE(${deliveryMode ?? null}, ${s.deliveryMode})`,
+          userIdAlt: sql`COALESCE(NULLIF(${s.userIdAlt}, ''), ${userIdAlt ?? null})`,
+          notifierProfile: sql`COALESCE(NULLIF(${s.notifierProfile}, ''), ${notifierProfile ?? null})`,
+        },
+      })
       .run();
     const sub = ctx.db.select().from(kanbanNotifySubs).where(keyOf(input)).get();
     if (!sub) throw new Error('subscription row missing right after its insert');

@@ -246,7 +246,7 @@ describe('kanban subscribe', () => {
         `${id} → telegram/42/7`,
       );
       expect(kanban(home, '--json', 'subscriptions').json()).toEqual([
-        expect.objectContaining({ taskId: id, platform: 'telegram', chatId: '42', threadId: '7', lastEventId: 0 }),
+        expect.objectContaining({ taskId: id, platform: 'telegram', chatId: '42', threadId: '7', chatType: 'dm' }),
       ]);
       expect(
         kanban(home, '--json', 'unsubscribe', id, '--platform', 'telegram', '--chat', '42', '--thread', '7').json(),

@@ -57,7 +57,9 @@ describe('the gateway works the review workflow', () => {
         kanban(home, 'link', parent.id, id);
         writeFileSync(join(home, 'go'), '');
         expect(await run.until(async () => (await status()) === 'todo')).toBe(true);
-        expect(run.stderr()).toContain('a parent is unfinished: waiting in todo to run again');
+        expect(
+          await run.until(() => run.stderr().includes('a parent is unfinished: waiting in todo to run again')),
+        ).toBe(true);
         kanban(home, 'complete', parent.id);
         expect(await run.until(async () => (await status()) === 'done')).toBe(true);
       } finally {

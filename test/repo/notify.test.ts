@@ -6,7 +6,9 @@ describe('notification subscriptions', () => {
       const task = await kb.createTask({ title: 't' });
       const key = { taskId: task.id, platform: 'slack', chatId: 'c1' };
       const sub = await kb.subscribe({ ...key, userId: 'u1' });
-      expect(sub).toMatchObject({ threadId: '', lastEventId: 0 });
+      // As the upstream's `add_notify_sub`: caught up to the task's events so far, a dm, notified.
+      const [created] = await kb.listEvents({ taskId: task.id });
+      expect(sub).toMatchObject({ threadId: '', lastEventId: created?.id, chatType: 'dm', deliveryMode: 'notify' });
       expect(await kb.unseenEvents(key)).toEqual([]);
       await kb.claimTask(task.id);
       await kb.blockTask(task.id, { reason: 'needs input' });
@@ -31,8 +33,19 @@ describe('notification subscriptions', () => {
       const [event] = await kb.unseenEvents(key);
       await kb.advanceCursor(key, event?.id ?? 0);
       expect((await kb.subscribe(key)).lastEventId).toBe(event?.id);
+      // Again with routing: chat type and delivery mode follow the newest call, an alternate id fills an empty one.
+      const again = await kb.subscribe({ ...key, chatType: 'group', deliveryMode: 'wake', userIdAlt: 'uuid-1' });
+      expect(again).toMatchObject({
+        lastEventId: event?.id,
+        chatType: 'group',
+        deliveryMode: 'wake',
+        userIdAlt: 'uuid-1',
+      });
+      expect((await kb.subscribe({ ...key, userIdAlt: 'uuid-2' })).userIdAlt).toBe('uuid-1');
       expect(await kb.unsubscribe(key)).toBe(true);
       expect(await kb.listSubscriptions(task.id)).toEqual([]);
+      const server = await kb.subscribe({ taskId: task.id, platform: 'api_server', chatId: 'session' });
+      expect(server.deliveryMode).toBe('notify+wake');
     });
   });
 
@@ -46,7 +59,8 @@ describe('notification subscriptions', () => {
       await kb.completeTask(task.id);
       const claimed = await kb.claimUnseenEvents(key);
       expect(claimed?.events.map((e) => e.kind)).toEqual(['completed']);
-      expect(claimed?.from).toBe(0);
+      // The cursor started past the task's `created` event, where subscribing put it.
+      expect(claimed?.from).toBe((await kb.listEvents({ taskId: task.id, kinds: ['created'] }))[0]?.id);
       expect((await kb.listSubscriptions(task.id))[0]?.lastEventId).toBe(claimed?.to);
       // A second notifier finds nothing: the claim already moved the cursor.
       expect(await kb.claimUnseenEvents(key)).toBeUndefined();

@@ -182,7 +182,7 @@ describe('other upstream rules', () => {
       await kb.linkTasks(parent.id, other.id);
       const subs = await kb.listSubscriptions();
       expect(subs.map((s) => [s.taskId, s.platform, s.chatId, s.chatType, s.deliveryMode])).toEqual([
-        [parent.id, 'slack', 'c1', null, 'notify'],
+        [parent.id, 'slack', 'c1', 'dm', 'notify'],
         [child.id, 'slack', 'c1', 'dm', 'notify'],
         [other.id, 'slack', 'c1', 'dm', 'notify'],
       ]);
