@@ -5,8 +5,8 @@
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { isKanbanError, openKanban, sqliteCode } from 'kanban-db';
-import { drizzleMigrate } from './baselines';
+import { ensurePgMigrated, isKanbanError, openKanban, sqliteCode } from 'kanban-db';
+import { drizzleMigrate, drizzlePgMigrate } from './baselines';
 import { request, rootMessage, type Reply, type Request } from './protocol';
 import { openPrepared } from './raw-sql';
 
@@ -20,6 +20,14 @@ const ops: Record<Request['op'], Op> = {
   },
   async migrate(file) {
     await drizzleMigrate(file);
+    return [];
+  },
+  async 'pg-open'(url) {
+    await ensurePgMigrated(url);
+    return [];
+  },
+  async 'pg-migrate'(url) {
+    await drizzlePgMigrate(url);
     return [];
   },
   async 'claim-ours'(file, limit) {

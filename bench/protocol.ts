@@ -5,9 +5,10 @@ export const request = z.object({
   /**
    * `open`: openKanban + close; `migrate`: drizzle's migrate(); `claim-*`: claim and complete up to
    * `limit` tasks: `ours` with claimNextTask + completeTask, `pair` with completeAndClaimNext,
-   * `prepared` by hand on libsql.
+   * `prepared` by hand on libsql; `pg-open`: ensurePgMigrated of the URL in `file`; `pg-migrate`:
+   * drizzle's node-postgres migrate() on it.
    */
-  op: z.enum(['open', 'migrate', 'claim-ours', 'claim-pair', 'claim-prepared']),
+  op: z.enum(['open', 'migrate', 'claim-ours', 'claim-pair', 'claim-prepared', 'pg-open', 'pg-migrate']),
   file: z.string(),
   limit: z.int().min(1).default(1),
 });

@@ -12,6 +12,7 @@ import { memoryRow } from './memory';
 import { migrationRows } from './migration';
 import { gatewayRow } from './gateway';
 import { overheadRows } from './overhead';
+import { postgresRows } from './postgres';
 import { README, RESULTS } from './paths';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
@@ -26,6 +27,7 @@ const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   memoryRow,
   gatewayRow,
   webRows,
+  postgresRows,
 ];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';

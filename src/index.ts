@@ -3,6 +3,7 @@ export { ensureMigrated, type EnsureMigratedOptions, type MigrationReport } from
 export type { AdoptionReport } from './db/adopt';
 export { DEFAULT_BUSY_TIMEOUT_MS, type ConnectionOptions } from './db/connect';
 export { forgetFile } from './db/migrate';
+export { ensurePgMigrated, forgetPgDatabase, type PgMigrationReport } from './engines/postgres/migrate';
 export {
   DEFAULT_BOARD,
   currentBoard,
