@@ -37,31 +37,65 @@ const STATUS_OF: Partial<Record<KanbanErrorCode, 400 | 404 | 409 | 503>> = {
   BUSY: 503,
 };
 
+/** What the page is told of the storage's failures, whose own messages name the file on the server. */
+const STORAGE_MESSAGES: Partial<Record<KanbanErrorCode, string>> = {
+  BUSY: 'The board is busy with another writer; retry in a moment',
+  CORRUPT: 'The board’s file is damaged; nothing was written. The server’s log says which file',
+  IO_ERROR: 'The board’s file could not be read or written; nothing was written. The server’s log says why',
+  DISK_FULL: 'The server’s disk is full; nothing was written',
+  READ_ONLY: 'The board cannot be written on this server; nothing was written',
+  NOT_A_DATABASE: 'The board’s file is not a database. The server’s log says which file',
+  CANNOT_OPEN: 'The board’s storage cannot be opened. The server’s log says why',
+  CLOSED: 'The board was closed on the server; retry',
+};
+
 export interface Boards {
   /** The board's handle, opened once; `BOARD_NOT_FOUND` for a slug with no board. */
   open(slug: string): Promise<Kanban>;
   list(): { slug: string; name: string }[];
 }
 
+/**
+ * A board opened on first use and kept open; a failed open is forgotten, so the next request
+ * tries again (a file repaired meanwhile is served) and closing never meets a rejected promise.
+ */
+export function openedOnce(open: () => Promise<Kanban>): { get(): Promise<Kanban>; close(): void } {
+  let kb: Promise<Kanban> | undefined;
+  return {
+    get() {
+      kb ??= open().catch((error: unknown) => {
+        kb = undefined;
+        throw error;
+      });
+      return kb;
+    },
+    close: () =>
+      void kb?.then(
+        (k) => k.close(),
+        () => undefined,
+      ),
+  };
+}
+
 /** Boards under a home, each opened on first use and kept open until `close`. */
 export function boardsOf(home: string, open: (slug: string) => Promise<Kanban>): Boards & { close(): void } {
-  const opened = new Map<string, Promise<Kanban>>();
+  const opened = new Map<string, ReturnType<typeof openedOnce>>();
   return {
     open(slug) {
       if (!boardExists(home, slug))
         return Promise.reject(
           new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; \`kanban boards list\` shows the boards`),
         );
-      let kb = opened.get(slug);
-      if (!kb) {
-        kb = open(slug);
-        opened.set(slug, kb);
+      let board = opened.get(slug);
+      if (!board) {
+        board = openedOnce(() => open(slug));
+        opened.set(slug, board);
       }
-      return kb;
+      return board.get();
     },
     list: () => listBoards(home, { includeArchived: false }).map((b) => ({ slug: b.slug, name: b.name })),
     close() {
-      for (const kb of opened.values()) void kb.then((k) => k.close());
+      for (const board of opened.values()) board.close();
     },
   };
 }
@@ -88,8 +122,14 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
 export function api(boards: Boards, log: (line: string) => void): Hono {
   const app = new Hono();
   app.onError((error, c) => {
-    if (isKanbanError(error)) return c.json({ code: error.code, message: error.message }, STATUS_OF[error.code] ?? 500);
+    const status = isKanbanError(error) ? (STATUS_OF[error.code] ?? 500) : 500;
+    if (isKanbanError(error) && !(error.code in STORAGE_MESSAGES)) {
+      return c.json({ code: error.code, message: error.message }, status);
+    }
     log(`kanban serve: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
+    // The storage's own words name the board's file on the server: the page gets what to do instead.
+    const storage = isKanbanError(error) ? STORAGE_MESSAGES[error.code] : undefined;
+    if (isKanbanError(error) && storage) return c.json({ code: error.code, message: storage }, status);
     return c.json({ code: 'INTERNAL', message: 'The server failed to answer this request; its log says why' }, 500);
   });
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` }, 404));

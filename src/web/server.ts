@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { resolveHome } from '../boards';
 import { KanbanError } from '../errors';
-import { openKanban, type Kanban } from '../kanban';
+import { openKanban } from '../kanban';
 import { accessControl, isLoopback } from './access';
-import { api, boardsOf, type Boards } from './api';
+import { api, boardsOf, type Boards, openedOnce } from './api';
 
 export const DEFAULT_PORT = 7420;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -44,7 +44,7 @@ export interface BoardServer {
 }
 
 function fileBoards(dbPath: string, busyTimeoutMs: number | undefined): Boards & { close(): void } {
-  let kb: Promise<Kanban> | undefined;
+  const board = openedOnce(() => openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) }));
   return {
     open(slug) {
       if (slug !== 'file')
@@ -54,11 +54,10 @@ function fileBoards(dbPath: string, busyTimeoutMs: number | undefined): Boards &
             `This server shows one file, as the board "file"; there is no board ${slug}`,
           ),
         );
-      kb ??= openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) });
-      return kb;
+      return board.get();
     },
     list: () => [{ slug: 'file', name: basename(dbPath) }],
-    close: () => void kb?.then((k) => k.close()),
+    close: board.close,
   };
 }
 

@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execScript, withTempDir } from '../helpers/temp';
 
@@ -139,6 +140,26 @@ describe('the web API', () => {
       });
       expect((await moved('promote')).status).toBe(409);
       expect((await moved('fly')).status).toBe(404);
+    });
+  });
+
+  it('answers a storage failure with its code and what to do, and logs the file it names', async () => {
+    await withTempDir(async (home) => {
+      writeFileSync(join(home, 'kanban.db'), 'this is not a database, and it is long enough to have a header');
+      const logged: string[] = [];
+      const server = await startServer({ home, port: 0, log: (line) => logged.push(line) });
+      try {
+        const response = await fetch(`${server.url}api/boards/default/tasks`);
+        const body = await response.text();
+        expect([response.status, JSON.parse(body).code]).toEqual([500, 'NOT_A_DATABASE']);
+        expect(body).not.toContain(home);
+        expect(logged.join('\n')).toContain(join(home, 'kanban.db'));
+        // The failed open is not kept: once the file is moved aside, the next request serves a new board.
+        rmSync(join(home, 'kanban.db'));
+        expect((await fetch(`${server.url}api/boards/default/tasks`)).status).toBe(200);
+      } finally {
+        await server.close();
+      }
     });
   });
 
