@@ -6,6 +6,7 @@
  * wrote the row.
  */
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { SyncDb } from '../db/engine';
 import { taskEvents, taskRuns, tasks } from '../db/schema';
 import { DEFAULT_FAILURE_LIMIT, type Lane } from './model';
@@ -50,9 +51,13 @@ export function budgetLeft(): SQL {
  * worker blocked it on purpose) and it failed fewer times than its limit, so a breaker's block stays.
  */
 export function blockLifts(db: SyncDb): SQL {
-  return sql`(${tasks.status} = 'blocked'
-    AND ${tasks.consecutiveFailures} < COALESCE(${tasks.maxRetries}, ${DEFAULT_FAILURE_LIMIT})
+  return sql`(${tasks.status} = 'blocked' AND NOT ${breakerTripped(tasks)}
     AND COALESCE((${newestKind(db, ['blocked', 'unblocked'])}), '') <> 'blocked')`;
+}
+
+/** A task (of `tasks` or an alias of it) that failed as many times in a row as its limit allows: the breaker's. */
+export function breakerTripped(t: { consecutiveFailures: SQLiteColumn; maxRetries: SQLiteColumn }): SQL {
+  return sql`(${t.consecutiveFailures} >= COALESCE(${t.maxRetries}, ${DEFAULT_FAILURE_LIMIT}))`;
 }
 
 /**

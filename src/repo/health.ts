@@ -15,7 +15,7 @@ import {
   tasks,
 } from '../db/schema';
 import { read, write, type RepoContext } from './context';
-import { DEFAULT_FAILURE_LIMIT } from './model';
+import { breakerTripped } from './gates';
 import { parse, purgeInput, type PurgeOptions } from './input';
 
 export type { PurgeOptions };
@@ -40,8 +40,9 @@ export interface Diagnostic {
 
 const parent = alias(tasks, 'parent');
 /** A task blocked by the breaker: it failed as many times in a row as its limit allows. */
+/** A task blocked by the breaker (the rule `blockLifts` leaves alone). */
 const brokeDown = (t: { status: SQLiteColumn; consecutiveFailures: SQLiteColumn; maxRetries: SQLiteColumn }) =>
-  and(eq(t.status, 'blocked'), sql`${t.consecutiveFailures} >= COALESCE(${t.maxRetries}, ${DEFAULT_FAILURE_LIMIT})`);
+  and(eq(t.status, 'blocked'), breakerTripped(t));
 const waiting = ['todo', 'ready', 'blocked', 'triage'] as const;
 
 /** Every problem the board has now, errors first. */

@@ -122,14 +122,15 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
 export function api(boards: Boards, log: (line: string) => void): Hono {
   const app = new Hono();
   app.onError((error, c) => {
-    const status = isKanbanError(error) ? (STATUS_OF[error.code] ?? 500) : 500;
-    if (isKanbanError(error) && !(error.code in STORAGE_MESSAGES)) {
-      return c.json({ code: error.code, message: error.message }, status);
+    if (isKanbanError(error)) {
+      const status = STATUS_OF[error.code] ?? 500;
+      // The storage's own words name the board's file on the server: the page is told what to do, the log the rest.
+      const storage = STORAGE_MESSAGES[error.code];
+      if (!storage) return c.json({ code: error.code, message: error.message }, status);
+      log(`kanban serve: ${c.req.method} ${c.req.path} failed: ${error.message}`);
+      return c.json({ code: error.code, message: storage }, status);
     }
     log(`kanban serve: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
-    // The storage's own words name the board's file on the server: the page gets what to do instead.
-    const storage = isKanbanError(error) ? STORAGE_MESSAGES[error.code] : undefined;
-    if (isKanbanError(error) && storage) return c.json({ code: error.code, message: storage }, status);
     return c.json({ code: 'INTERNAL', message: 'The server failed to answer this request; its log says why' }, 500);
   });
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` }, 404));
