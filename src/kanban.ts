@@ -3,19 +3,20 @@ import { dirname } from 'node:path';
 import { DEFAULT_BOARD, boardExists, makeFolder, resolveDbPath, writeBoardMeta } from './boards';
 import { epochSeconds } from './clock';
 import { KanbanError } from './errors';
-import type { ConnectionOptions } from './db/connect';
-import type { SchemaDb } from './db/engine';
-import { migrateOnce, type MigrationReport } from './db/migrate';
-import { acquireEngine, fileEntry, releaseEngine } from './db/registry';
-import type { Comment, NotifySubscription, Run, Task, TaskEvent } from './db/schema';
-import * as activity from './repo/activity';
-import type { BoardStats } from './repo/activity';
-import * as claims from './repo/claims';
-import { DEFAULT_RETRY_BACKOFF } from './repo/claims';
-import type { Claim } from './repo/claims';
-import type { RepoContext } from './repo/context';
-import * as failures from './repo/failures';
-import type { FailureResult } from './repo/failures';
+import type { ConnectionOptions } from './engines/sqlite/connect';
+import type { SchemaDb } from './engines/sqlite/engine';
+import { migrateOnce, type MigrationReport } from './engines/sqlite/migrate';
+import { acquireEngine, fileEntry, releaseEngine } from './engines/sqlite/registry';
+import type { Comment, NotifySubscription, Run, Task, TaskEvent } from './core/schema';
+import * as activity from './core/activity';
+import type { BoardStats } from './core/activity';
+import * as claims from './core/claims';
+import { DEFAULT_RETRY_BACKOFF } from './core/claims';
+import type { RetryBackoff } from './core/model';
+import type { Claim } from './core/claims';
+import type { RepoContext } from './core/context';
+import * as failures from './core/failures';
+import type { FailureResult } from './core/failures';
 import type {
   BlockOptions,
   ClaimNextOptions,
@@ -39,18 +40,17 @@ import type {
   UnblockOptions,
   SubscriptionInput,
   SubscriptionKey,
-} from './repo/input';
-import * as links from './repo/links';
-import type { LinkedTask } from './repo/links';
-import * as moves from './repo/moves';
-import type { CompleteAndClaimResult } from './repo/moves';
-import * as notify from './repo/notify';
-import * as health from './repo/health';
-import type { Diagnostic, PurgeOptions, PurgeResult } from './repo/health';
-import * as review from './repo/review';
-import type { ClaimedEvents } from './repo/notify';
-import { statementsOf, type RetryBackoff } from './repo/statements';
-import * as taskOps from './repo/tasks';
+} from './core/input';
+import * as links from './core/links';
+import type { LinkedTask } from './core/links';
+import * as moves from './core/moves';
+import type { CompleteAndClaimResult } from './core/moves';
+import * as notify from './core/notify';
+import * as health from './core/health';
+import type { Diagnostic, PurgeOptions, PurgeResult } from './core/health';
+import * as review from './core/review';
+import type { ClaimedEvents } from './core/notify';
+import * as taskOps from './core/tasks';
 
 export interface OpenKanbanOptions extends ConnectionOptions {
   /** Board slug; default: KANBAN_BOARD, then `<home>/kanban/current`, then `default`. */
@@ -255,18 +255,21 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<FileK
   try {
     const migration = await migrateOnce(entry, engine, options);
     const ctx: RepoContext = {
-      engine,
-      db: engine.db,
-      q: statementsOf(engine),
-      path: engine.path,
+      engine: engine.board(options),
       now,
       claimer: options.claimer ?? `${hostname()}:${process.pid}`,
       newTaskId: options.newTaskId ?? taskOps.newTaskId,
       retryBackoff: retryBackoff(options.retryBackoff),
-      connection: options,
       isOpen: () => open,
     };
-    return repository(ctx, board, migration, close);
+    return {
+      ...repository(ctx, board, close),
+      path: engine.path,
+      migration,
+      get db() {
+        return engine.schemaDb();
+      },
+    };
   } catch (error) {
     close();
     throw error;
@@ -285,19 +288,10 @@ function retryBackoff(given: OpenKanbanOptions['retryBackoff']): RetryBackoff {
   return backoff;
 }
 
-function repository(
-  ctx: RepoContext,
-  board: string | undefined,
-  migration: MigrationReport,
-  close: () => void,
-): FileKanban {
+/** The board's methods over any engine: each parses its input and runs one rule. */
+function repository(ctx: RepoContext, board: string | undefined, close: () => void): Kanban {
   return {
-    path: ctx.path,
     board,
-    migration,
-    get db() {
-      return ctx.engine.schemaDb();
-    },
     close,
     createTask: (input) => taskOps.createTask(ctx, input),
     findTask: (id) => taskOps.findTask(ctx, id),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { REASONING_EFFORTS } from '../repo/input';
+import { REASONING_EFFORTS } from '../core/input';
 import { taskLine } from '../view/render';
 import { integer, print, profileOrNone, withBoard } from './shared';
 

@@ -4,7 +4,7 @@ import { runDemo } from '../gateway/demo';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
 import { startGateway, type NotificationSink } from '../gateway/gateway';
 import { eventLine } from '../view/render';
-import { DEFAULT_RETRY_BACKOFF } from '../repo/claims';
+import { DEFAULT_RETRY_BACKOFF } from '../core/claims';
 import { connectionOptions, globals, nonNegative, positive, requireBoard } from './shared';
 
 interface GatewayFlags {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Run } from '../db/schema';
+import type { Run } from '../core/schema';
 import { dispatchLockHolder, dispatchLockPath } from '../gateway/dispatch-lock';
-import type { Diagnostic } from '../repo/health';
+import type { Diagnostic } from '../core/health';
 import { printable } from '../view/text';
 import { nonNegative, oneOf, print, withBoard } from './shared';
 

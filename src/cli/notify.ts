@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DELIVERY_MODES, type NotifySubscription } from '../db/schema';
-import { CHAT_TYPES } from '../repo/input';
+import { DELIVERY_MODES, type NotifySubscription } from '../core/schema';
+import { CHAT_TYPES } from '../core/input';
 import { oneOf, print, withBoard } from './shared';
 
 interface SubscriberFlags {

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { boardColumns, DEFAULT_BOARD_WIDTH, eventLine, statsText, taskDetail, taskLine } from '../view/render';
 import { printable } from '../view/text';
-import { BLOCK_KINDS, TASK_STATUSES, type BlockKind, type TaskStatus } from '../db/schema';
-import { FAILURE_OUTCOMES, type FailureOutcome } from '../repo/input';
+import { BLOCK_KINDS, TASK_STATUSES, type BlockKind, type TaskStatus } from '../core/schema';
+import { FAILURE_OUTCOMES, type FailureOutcome } from '../core/input';
 import { InvalidArgumentError } from 'commander';
 import {
   author,

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveHome } from '../boards';
-import type { Task } from '../db/schema';
+import type { Task } from '../core/schema';
 import { openKanban } from '../kanban';
 import { boardColumns } from '../view/render';
 import { startGateway } from './gateway';

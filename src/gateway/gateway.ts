@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
 import { and, count as sqlCount, eq, isNull } from 'drizzle-orm';
-import { tasks, type TaskEvent } from '../db/schema';
+import { tasks, type TaskEvent } from '../core/schema';
 import { isKanbanError } from '../errors';
 import { type FileKanban, openKanban, type OpenKanbanOptions } from '../kanban';
-import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../repo/claims';
-import { SILENT_KINDS } from '../repo/notify';
+import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../core/claims';
+import { SILENT_KINDS } from '../core/notify';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS, RECORD_RETRY_MS } from './defaults';
 import { tryDispatchLock, type DispatchLock } from './dispatch-lock';
 import { startWorker, type RunningWorker, type WorkerOutcome } from './worker';

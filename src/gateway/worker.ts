@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Task } from '../db/schema';
+import type { Task } from '../core/schema';
 import { OutputBuffer } from './output';
 
 export interface WorkerOutcome {

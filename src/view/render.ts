@@ -1,5 +1,5 @@
-import { TASK_STATUSES, type Task, type TaskEvent } from '../db/schema';
-import type { BoardStats } from '../repo/activity';
+import { TASK_STATUSES, type Task, type TaskEvent } from '../core/schema';
+import type { BoardStats } from '../core/activity';
 import { fit, printable } from './text';
 
 const time = (seconds: number | null) =>

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { boardExists, listBoards } from '../boards';
-import { TASK_STATUSES, type TaskStatus } from '../db/schema';
+import { TASK_STATUSES, type TaskStatus } from '../core/schema';
 import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
 import type { Kanban } from '../kanban';
 import {
@@ -20,7 +20,7 @@ import {
   requestReviewInput,
   scheduleInput,
   unblockInput,
-} from '../repo/input';
+} from '../core/input';
 
 /** How often the live stream looks for new events: every open page sees a change within this. */
 export const STREAM_POLL_MS = 250;

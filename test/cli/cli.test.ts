@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { knownMigrations } from '../../src/db/migrations';
+import { knownMigrations } from '../../src/engines/migrations';
 import { EARLIEST_SHAPE, writeLegacyBoard } from '../helpers/legacy';
 import { kanban, startGatewayProcess } from '../helpers/cli';
 import { query, withTempDir } from '../helpers/temp';

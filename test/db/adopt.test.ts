@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ensureMigrated } from '../../src/db/migrate';
-import { forgetFile } from '../../src/db/migrate';
+import { ensureMigrated } from '../../src/engines/sqlite/migrate';
+import { forgetFile } from '../../src/engines/sqlite/migrate';
 import { LEGACY_SHAPES, writeLegacyBoard } from '../helpers/legacy';
 import { query, schemaOf, withTempDir } from '../helpers/temp';
 

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureMigrated } from '../../src/db/migrate';
-import { knownMigrations } from '../../src/db/migrations';
-import { forgetFile } from '../../src/db/migrate';
+import { ensureMigrated } from '../../src/engines/sqlite/migrate';
+import { knownMigrations } from '../../src/engines/migrations';
+import { forgetFile } from '../../src/engines/sqlite/migrate';
 import { isKanbanError, type KanbanErrorCode } from '../../src/errors';
 import { execScript, query, schemaOf, withTempDir } from '../helpers/temp';
 

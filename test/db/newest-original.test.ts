@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureMigrated, forgetFile } from '../../src/db/migrate';
-import { knownMigrations } from '../../src/db/migrations';
+import { ensureMigrated, forgetFile } from '../../src/engines/sqlite/migrate';
+import { knownMigrations } from '../../src/engines/migrations';
 import { openKanban } from '../../src/kanban';
 import {
   EARLIEST_SHAPE,

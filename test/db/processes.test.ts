@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureMigrated } from '../../src/db/migrate';
-import { knownMigrations } from '../../src/db/migrations';
+import { ensureMigrated } from '../../src/engines/sqlite/migrate';
+import { knownMigrations } from '../../src/engines/migrations';
 import { FIXTURES, releaseTogether, startChildren, type LineChild } from '../helpers/children';
 import { EARLIEST_SHAPE, shapeNamed, writeLegacyBoard } from '../helpers/legacy';
 import { query, schemaOf, withTempDir } from '../helpers/temp';

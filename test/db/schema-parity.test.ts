@@ -1,7 +1,7 @@
 import { getTableName, is, SQL } from 'drizzle-orm';
 import { PgDialect, PgTable, getTableConfig as pgConfig } from 'drizzle-orm/pg-core';
 import { SQLiteSyncDialect, SQLiteTable, getTableConfig as sqliteConfig } from 'drizzle-orm/sqlite-core';
-import * as sqlite from '../../src/db/schema';
+import * as sqlite from '../../src/core/schema';
 import * as postgres from '../../src/engines/postgres/schema';
 
 type Config = ReturnType<typeof sqliteConfig> | ReturnType<typeof pgConfig>;

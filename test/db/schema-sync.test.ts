@@ -7,7 +7,7 @@ const ROOT = join(__dirname, '..', '..');
 
 describe('the generated migrations', () => {
   it.each([
-    ['sqlite', 'src/db/schema.ts', 'drizzle'],
+    ['sqlite', 'src/core/schema.ts', 'drizzle'],
     ['postgresql', 'src/engines/postgres/schema.ts', 'drizzle-pg'],
   ])('of %s match %s: drizzle-kit generates nothing new into a copy of %s/', async (dialect, schema, folder) => {
     await withTempDir(async (dir) => {

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { join } from 'node:path';
-import { tasks } from '../../src/db/schema';
-import { ensureMigrated } from '../../src/db/migrate';
-import { knownMigrations } from '../../src/db/migrations';
+import { tasks } from '../../src/core/schema';
+import { ensureMigrated } from '../../src/engines/sqlite/migrate';
+import { knownMigrations } from '../../src/engines/migrations';
 import { openKanban } from '../../src/kanban';
 import {
   FORK_ONLY_TASK_COLUMNS,

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { knownMigrations, PG_MIGRATIONS_FOLDER } from '../../src/db/migrations';
+import { knownMigrations, PG_MIGRATIONS_FOLDER } from '../../src/engines/migrations';
 import { ensurePgMigrated, forgetPgDatabase } from '../../src/engines/postgres/migrate';
 import { isKanbanError } from '../../src/errors';
 import { releaseTogether, startChildren } from '../helpers/children';

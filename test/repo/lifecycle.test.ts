@@ -1,6 +1,6 @@
 import type { Kanban } from '../../src/kanban';
 import { query } from '../helpers/temp';
-import { DEFAULT_CLAIM_TTL_SECONDS } from '../../src/repo/claims';
+import { DEFAULT_CLAIM_TTL_SECONDS } from '../../src/core/claims';
 import { snapshot, withTempBoard } from '../helpers/board';
 
 describe('claiming', () => {

@@ -1,4 +1,4 @@
-import { tasks } from '../../src/db/schema';
+import { tasks } from '../../src/core/schema';
 import { KanbanError, isKanbanError } from '../../src/errors';
 import { snapshot, untyped, withTempBoard } from '../helpers/board';
 

@@ -7,13 +7,7 @@
  */
 import { Mutex } from 'async-mutex';
 import { Client } from 'pg';
-import {
-  knownMigrations,
-  LEDGER_TABLE,
-  type LedgerRow,
-  PG_MIGRATIONS_FOLDER,
-  pendingMigrations,
-} from '../../db/migrations';
+import { knownMigrations, LEDGER_TABLE, type LedgerRow, PG_MIGRATIONS_FOLDER, pendingMigrations } from '../migrations';
 import { classifyPgError, describeServer } from './errors';
 
 export interface PgMigrationReport {

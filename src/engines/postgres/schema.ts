@@ -1,6 +1,6 @@
 /**
  * The kanban schema for PostgreSQL: the same tables, columns, nullability, defaults and indexes as
- * the SQLite schema (`src/db/schema.ts`; a test holds them equal), so a board means the same on
+ * the SQLite schema (`src/core/schema.ts`; a test holds them equal), so a board means the same on
  * either engine. Times stay epoch seconds and JSON stays text, as in the file; ids, counters of
  * events and times are 64-bit (`bigint` read as a number) as SQLite's integers are.
  */
@@ -14,7 +14,7 @@ import {
   RUN_STATUSES,
   TASK_STATUSES,
   WORKSPACE_KINDS,
-} from '../../db/schema';
+} from '../../core/schema';
 
 /** JSON stored as text, read leniently, as the SQLite schema's `jsonText`. */
 const jsonText = <T>(name: string) =>

@@ -1,7 +1,7 @@
-import { taskRuns, type RunOutcome, type RunStatus, type Task } from '../db/schema';
-import type { RepoContext } from './context';
+import type { RunOutcome, RunStatus, Task } from './schema';
+import type { Tx } from './context';
 import { appendEvent } from './events';
-import type { TaskRelease } from './statements';
+import type { TaskRelease } from './port';
 
 /** The columns that describe a claim; cleared whenever a task stops running. */
 export const NO_CLAIM = { claimLock: null, claimExpires: null, workerPid: null, currentRunId: null } as const;
@@ -29,9 +29,9 @@ export interface AttemptEnd {
  * cleared, its open run is closed, and one event records it, all in the caller's transaction.
  * Returns the task as it now is, built from the row the caller read.
  */
-export function endAttempt(ctx: RepoContext, now: number, task: Task, end: AttemptEnd): Task {
+export async function endAttempt(tx: Tx, now: number, task: Task, end: AttemptEnd): Promise<Task> {
   const next: Task = { ...task, ...end.set, ...NO_CLAIM };
-  ctx.q.release(next);
+  await tx.q.release(next);
   const { synthesize, ...run } = end.run;
   const closed = {
     ...run,
@@ -41,36 +41,20 @@ export function endAttempt(ctx: RepoContext, now: number, task: Task, end: Attem
     metadata: run.metadata ?? null,
   };
   let runId = task.currentRunId;
-  if (runId !== null) ctx.q.closeRun({ ...closed, runId });
-  else if (synthesize) runId = synthesizeRun(ctx, task, closed);
-  appendEvent(ctx, now, { taskId: task.id, kind: end.event.kind, runId, payload: end.event.payload ?? null });
+  if (runId !== null) await tx.q.closeRun({ ...closed, runId });
+  else if (synthesize) {
+    const { outcome, endedAt, summary, error, metadata } = closed;
+    runId = await tx.q.insertEndedRun({
+      taskId: task.id,
+      profile: task.assignee,
+      stepKey: task.currentStepKey,
+      outcome,
+      endedAt,
+      summary,
+      error,
+      metadata,
+    });
+  }
+  await appendEvent(tx, now, { taskId: task.id, kind: end.event.kind, runId, payload: end.event.payload ?? null });
   return next;
-}
-
-/** A run that started and ended at once, whose status is its outcome (as the original's); returns its id. */
-function synthesizeRun(
-  ctx: RepoContext,
-  task: Task,
-  run: {
-    outcome: RunOutcome;
-    endedAt: number;
-    summary: string | null;
-    error: string | null;
-    metadata: Record<string, unknown> | null;
-  },
-): number {
-  const { outcome, endedAt, summary, error, metadata } = run;
-  const row = {
-    taskId: task.id,
-    profile: task.assignee,
-    stepKey: task.currentStepKey,
-    status: outcome,
-    startedAt: endedAt,
-    outcome,
-    endedAt,
-    summary,
-    error,
-    metadata,
-  };
-  return Number(ctx.db.insert(taskRuns).values(row).run().lastInsertRowid);
 }

@@ -21,7 +21,7 @@ import {
   taskLinks,
   taskRuns,
   tasks,
-} from './schema';
+} from '../../core/schema';
 
 export const KANBAN_TABLES: readonly SQLiteTable[] = [
   tasks,

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KanbanError } from '../errors';
+import { KanbanError } from '../../errors';
 
 /** A database file as this package addresses it: `key` is the same for every spelling of one file. */
 export interface DatabaseFile {

@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
-import { taskRuns, type Task } from '../db/schema';
+import type { Task } from './schema';
 import { endAttempt } from './attempts';
-import { write, type RepoContext } from './context';
+import { write, type RepoContext, type Tx } from './context';
 import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
 import { failureInput, parse, type FailureInput, type FailureOutcome } from './input';
@@ -20,18 +19,20 @@ export interface FailureResult {
 }
 
 /** The keys the newest original writes on each failure event, which its notifier reads (`limit_seconds`). */
-function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: FailureOutcome): Record<string, unknown> {
+async function failurePayload(
+  tx: Tx,
+  now: number,
+  task: Task,
+  outcome: FailureOutcome,
+): Promise<Record<string, unknown>> {
   // The pid is known only when the worker's program recorded it (kanban-db's gateway does not spend a commit on it).
   const pid = task.workerPid === null ? {} : { pid: task.workerPid };
   if (outcome === 'crashed') return { ...pid, claimer: task.claimLock };
   if (outcome === 'spawn_failed') return {};
-  const run =
-    task.currentRunId === null
-      ? undefined
-      : ctx.db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, task.currentRunId)).get();
+  const startedAt = task.currentRunId === null ? undefined : await tx.q.runStartedAt(task.currentRunId);
   return {
     ...pid,
-    elapsed_seconds: now - (run?.startedAt ?? task.startedAt ?? now),
+    elapsed_seconds: now - (startedAt ?? task.startedAt ?? now),
     limit_seconds: task.maxRuntimeSeconds ?? 0,
   };
 }
@@ -45,19 +46,19 @@ function failurePayload(ctx: RepoContext, now: number, task: Task, outcome: Fail
 export async function recordFailure(ctx: RepoContext, id: string, raw: FailureInput): Promise<FailureResult> {
   const { runId, error: fullError, outcome, limit: callerLimit } = parse(failureInput, raw, 'failure');
   const error = fullError.slice(0, MAX_ERROR_LENGTH);
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['running'], 'record a failure of');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['running'], 'record a failure of');
     checkRun(task, runId);
     const failures = task.consecutiveFailures + 1;
     const limit = task.maxRetries ?? callerLimit ?? DEFAULT_FAILURE_LIMIT;
     const gaveUp = failures >= limit;
-    const retry = ctx.q.claimedFrom(task.currentRunId);
-    const updated = endAttempt(ctx, now, task, {
+    const retry = await tx.q.claimedFrom(task.currentRunId);
+    const updated = await endAttempt(tx, now, task, {
       set: { status: gaveUp ? 'blocked' : retry, consecutiveFailures: failures, lastFailureError: error },
       run: { status: outcome, outcome, error },
       event: {
         kind: outcome,
-        payload: { ...failurePayload(ctx, now, task, outcome), error, failures, retry_status: retry },
+        payload: { ...(await failurePayload(tx, now, task, outcome)), error, failures, retry_status: retry },
       },
     });
     if (gaveUp) {
@@ -70,7 +71,7 @@ export async function recordFailure(ctx: RepoContext, id: string, raw: FailureIn
         trigger_outcome: outcome,
         retry_status: retry,
       };
-      appendEvent(ctx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload });
+      await appendEvent(tx, now, { taskId: id, kind: 'gave_up', runId: task.currentRunId, payload });
     }
     return { task: updated, failures, limit, gaveUp };
   });

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { KanbanError } from '../errors';
 import type { z } from 'zod';
-import { taskLinks, tasks, type Task, type TaskStatus } from '../db/schema';
-import { read, write, type RepoContext } from './context';
-import { PARENT_DONE } from './dependencies';
+import type { Task, TaskStatus } from './schema';
+import { read, write, type RepoContext, type Tx } from './context';
+import { PARENT_DONE } from './model';
 import { appendEvent } from './events';
 import { found } from './guards';
 import {
@@ -36,12 +35,10 @@ export function newTaskId(): string {
 export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promise<Task> {
   const { parents, triage, initialStatus, ...input } = parse(createTaskInput, raw, 'task');
   const uniqueParents = [...new Set(parents)];
-  return write(ctx, (now) => {
-    const existing = input.idempotencyKey ? ctx.q.taskByIdempotencyKey(input.idempotencyKey) : undefined;
+  return write(ctx, async (tx, now) => {
+    const existing = input.idempotencyKey ? await tx.q.taskByIdempotencyKey(input.idempotencyKey) : undefined;
     if (existing) return existing;
-    const known = uniqueParents.length
-      ? ctx.db.select({ id: tasks.id, status: tasks.status }).from(tasks).where(inArray(tasks.id, uniqueParents)).all()
-      : [];
+    const known = uniqueParents.length ? await tx.q.taskStatuses(uniqueParents) : [];
     const missing = uniqueParents.filter((id) => !known.some((p) => p.id === id));
     if (missing.length)
       throw new KanbanError('INVALID_INPUT', `Invalid parents: no task ${missing.join(', ')} on this board`);
@@ -69,13 +66,9 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
     };
     // A random id can collide with a task's: the insert then writes nothing, and another id is drawn.
     let task: Task | undefined;
-    while (!task) task = ctx.q.insertTask({ ...row, id: ctx.newTaskId() });
+    while (!task) task = await tx.q.insertTask({ ...row, id: tx.newTaskId() });
     const { id } = task;
-    if (uniqueParents.length)
-      ctx.db
-        .insert(taskLinks)
-        .values(uniqueParents.map((parentId) => ({ parentId, childId: id })))
-        .run();
+    if (uniqueParents.length) await tx.q.insertLinks(uniqueParents.map((parentId) => ({ parentId, childId: id })));
     const { assignee, tenant, modelOverride, providerOverride } = row;
     const created = {
       assignee,
@@ -85,18 +78,18 @@ export async function createTask(ctx: RepoContext, raw: CreateTaskInput): Promis
       model_override: modelOverride,
       provider_override: providerOverride,
     };
-    appendEvent(ctx, now, { taskId: id, kind: 'created', payload: created });
+    await appendEvent(tx, now, { taskId: id, kind: 'created', payload: created });
     if (status === 'blocked') {
       const actor = row.createdBy ?? 'user';
-      appendEvent(ctx, now, { taskId: id, kind: 'blocked', payload: { reason: 'initial_status', status, actor } });
+      await appendEvent(tx, now, { taskId: id, kind: 'blocked', payload: { reason: 'initial_status', status, actor } });
     }
-    inheritSubscriptions(ctx, now, id, uniqueParents);
+    await inheritSubscriptions(tx, now, id, uniqueParents);
     return task;
   });
 }
 
 export function findTask(ctx: RepoContext, id: string): Promise<Task | undefined> {
-  return read(ctx, () => ctx.q.taskById(id));
+  return read(ctx, (tx) => tx.q.taskById(id));
 }
 
 export async function getTask(ctx: RepoContext, id: string): Promise<Task> {
@@ -107,7 +100,7 @@ export async function getTask(ctx: RepoContext, id: string): Promise<Task> {
 export async function listTasks(ctx: RepoContext, raw?: ListTasksFilter): Promise<Task[]> {
   const filter = parse(listTasksInput, raw, 'filter');
   const statuses = filter.status === undefined ? undefined : [...new Set([filter.status].flat())];
-  return read(ctx, () => ctx.q.listTasks({ ...filter, statuses }));
+  return read(ctx, (tx) => tx.q.listTasks({ ...filter, statuses }));
 }
 
 /**
@@ -116,11 +109,11 @@ export async function listTasks(ctx: RepoContext, raw?: ListTasksFilter): Promis
  */
 export async function assignTask(ctx: RepoContext, id: string, rawAssignee: string | null): Promise<Task> {
   const assignee = rawAssignee === null ? null : parse(assigneeInput, rawAssignee, 'assignee');
-  return write(ctx, (now) => assignIn(ctx, now, found(ctx.q.taskById(id), id), assignee));
+  return write(ctx, async (tx, now) => assignIn(tx, now, found(await tx.q.taskById(id), id), assignee));
 }
 
 /** `assignTask` inside the caller's transaction. */
-export function assignIn(ctx: RepoContext, now: number, task: Task, assignee: string | null): Task {
+export async function assignIn(tx: Tx, now: number, task: Task, assignee: string | null): Promise<Task> {
   if (task.status === 'running' && task.claimLock !== null) {
     throw new KanbanError(
       'INVALID_TRANSITION',
@@ -128,12 +121,8 @@ export function assignIn(ctx: RepoContext, now: number, task: Task, assignee: st
     );
   }
   const reset = task.assignee !== assignee ? { consecutiveFailures: 0, lastFailureError: null } : {};
-  ctx.db
-    .update(tasks)
-    .set({ assignee, ...reset })
-    .where(eq(tasks.id, task.id))
-    .run();
-  appendEvent(ctx, now, { taskId: task.id, kind: 'assigned', payload: { assignee, from: task.assignee } });
+  await tx.q.updateTask(task.id, { assignee, ...reset });
+  await appendEvent(tx, now, { taskId: task.id, kind: 'assigned', payload: { assignee, from: task.assignee } });
   return { ...task, assignee, ...reset };
 }
 
@@ -144,27 +133,27 @@ export function assignIn(ctx: RepoContext, now: number, task: Task, assignee: st
  */
 export async function setModelOverride(ctx: RepoContext, id: string, raw: ModelOverride): Promise<Task> {
   const input = parse(modelOverrideInput, raw, 'override');
-  return write(ctx, (now) => setModelIn(ctx, now, overridable(ctx, id), input));
+  return write(ctx, async (tx, now) => setModelIn(tx, now, await overridable(tx, id), input));
 }
 
-function setModelIn(ctx: RepoContext, now: number, task: Task, input: z.output<typeof modelOverrideInput>): Task {
+async function setModelIn(tx: Tx, now: number, task: Task, input: z.output<typeof modelOverrideInput>): Promise<Task> {
   const modelOverride = input.modelOverride || null;
   const providerOverride = modelOverride ? input.providerOverride || null : null;
-  ctx.db.update(tasks).set({ modelOverride, providerOverride }).where(eq(tasks.id, task.id)).run();
+  await tx.q.updateTask(task.id, { modelOverride, providerOverride });
   const payload = { model: modelOverride, provider: providerOverride };
-  appendEvent(ctx, now, { taskId: task.id, kind: 'model_override_set', payload });
+  await appendEvent(tx, now, { taskId: task.id, kind: 'model_override_set', payload });
   return { ...task, modelOverride, providerOverride };
 }
 
 /** Sets the task's reasoning effort (`none` turns thinking off; null inherits the profile's), any status but archived. */
 export async function setReasoningEffort(ctx: RepoContext, id: string, raw: string | null): Promise<Task> {
   const effort = parse(reasoningEffortInput, raw, 'reasoningEffort');
-  return write(ctx, (now) => setEffortIn(ctx, now, overridable(ctx, id), effort));
+  return write(ctx, async (tx, now) => setEffortIn(tx, now, await overridable(tx, id), effort));
 }
 
-function setEffortIn(ctx: RepoContext, now: number, task: Task, reasoningEffort: string | null): Task {
-  ctx.db.update(tasks).set({ reasoningEffort }).where(eq(tasks.id, task.id)).run();
-  appendEvent(ctx, now, {
+async function setEffortIn(tx: Tx, now: number, task: Task, reasoningEffort: string | null): Promise<Task> {
+  await tx.q.updateTask(task.id, { reasoningEffort });
+  await appendEvent(tx, now, {
     taskId: task.id,
     kind: 'reasoning_effort_set',
     payload: { reasoning_effort: reasoningEffort },
@@ -173,8 +162,8 @@ function setEffortIn(ctx: RepoContext, now: number, task: Task, reasoningEffort:
 }
 
 /** The task, unless it is archived: overrides apply to a next attempt, which an archived task has not. */
-function overridable(ctx: RepoContext, id: string): Task {
-  const task = found(ctx.q.taskById(id), id);
+async function overridable(tx: Tx, id: string): Promise<Task> {
+  const task = found(await tx.q.taskById(id), id);
   if (task.status !== 'archived') return task;
   throw new KanbanError('INVALID_TRANSITION', `Cannot change the model or effort of task ${id}: it is archived`);
 }
@@ -186,21 +175,21 @@ function overridable(ctx: RepoContext, id: string): Task {
  */
 export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput): Promise<Task> {
   const { assignee, modelOverride, providerOverride, reasoningEffort, ...fields } = parse(editTaskInput, raw, 'edit');
-  return write(ctx, (now) => {
-    let task = found(ctx.q.taskById(id), id);
+  return write(ctx, async (tx, now) => {
+    let task = found(await tx.q.taskById(id), id);
     const named = Object.entries(fields)
       .filter(([, value]) => value !== undefined)
       .map(([key]) => key);
     if (named.length) {
-      ctx.db.update(tasks).set(fields).where(eq(tasks.id, id)).run();
-      appendEvent(ctx, now, { taskId: id, kind: 'edited', payload: { fields: named } });
-      task = found(ctx.q.taskById(id), id);
+      await tx.q.updateTask(id, fields);
+      await appendEvent(tx, now, { taskId: id, kind: 'edited', payload: { fields: named } });
+      task = found(await tx.q.taskById(id), id);
     }
-    if (assignee !== undefined && assignee !== task.assignee) task = assignIn(ctx, now, task, assignee);
+    if (assignee !== undefined && assignee !== task.assignee) task = await assignIn(tx, now, task, assignee);
     if (modelOverride !== undefined) {
-      task = setModelIn(ctx, now, overridable(ctx, id), { modelOverride, providerOverride });
+      task = await setModelIn(tx, now, await overridable(tx, id), { modelOverride, providerOverride });
     }
-    if (reasoningEffort !== undefined) task = setEffortIn(ctx, now, overridable(ctx, id), reasoningEffort);
+    if (reasoningEffort !== undefined) task = await setEffortIn(tx, now, await overridable(tx, id), reasoningEffort);
     return task;
   });
 }
@@ -208,22 +197,13 @@ export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput)
 /** Gives every ready task without an assignee to `assignee`, as the original's `kanban.default_assignee` does. */
 export async function assignUnassigned(ctx: RepoContext, rawAssignee: string): Promise<string[]> {
   const assignee = parse(assigneeInput, rawAssignee, 'assignee');
-  const unassigned = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
-  if (!(await read(ctx, () => ctx.db.select({ id: tasks.id }).from(tasks).where(unassigned).limit(1).get()))) return [];
-  return write(ctx, (now) =>
-    ctx.db
-      .update(tasks)
-      .set({ assignee })
-      .where(unassigned)
-      .returning({ id: tasks.id })
-      .all()
-      .map(({ id }) => {
-        appendEvent(ctx, now, {
-          taskId: id,
-          kind: 'assigned',
-          payload: { assignee, source: 'kanban.default_assignee' },
-        });
-        return id;
-      }),
-  );
+  if (!(await read(ctx, (tx) => tx.q.anyUnassignedReady()))) return [];
+  return write(ctx, async (tx, now) => {
+    const ids = await tx.q.assignUnassignedReady(assignee);
+    for (const id of ids) {
+      const payload = { assignee, source: 'kanban.default_assignee' };
+      await appendEvent(tx, now, { taskId: id, kind: 'assigned', payload });
+    }
+    return ids;
+  });
 }

@@ -1,7 +1,7 @@
 /** The checks every move makes before it writes: the task exists, is in a status the move allows, and the caller holds its current run. */
 import { KanbanError } from '../errors';
-import type { Task, TaskStatus } from '../db/schema';
-import type { RepoContext } from './context';
+import type { Task, TaskStatus } from './schema';
+import type { Tx } from './context';
 
 export function found(task: Task | undefined, id: string): Task {
   if (!task) throw new KanbanError('NOT_FOUND', `No task ${id} on this board; \`kanban list\` shows the task ids`);
@@ -9,8 +9,8 @@ export function found(task: Task | undefined, id: string): Task {
 }
 
 /** Reads a task and refuses unless it is in one of `from`. */
-export function taskInStatus(ctx: RepoContext, id: string, from: readonly TaskStatus[], move: string): Task {
-  const task = found(ctx.q.taskById(id), id);
+export async function taskInStatus(tx: Tx, id: string, from: readonly TaskStatus[], move: string): Promise<Task> {
+  const task = found(await tx.q.taskById(id), id);
   if (!from.includes(task.status)) {
     throw new KanbanError(
       'INVALID_TRANSITION',
@@ -31,8 +31,8 @@ export function checkRun(task: Task, runId: number | undefined): void {
 }
 
 /** Refuses a move that needs every parent finished (done or archived) while one is not. */
-export function parentsFinished(ctx: RepoContext, task: Task, move: string): void {
-  const parent = ctx.q.unfinishedParent(task.id);
+export async function parentsFinished(tx: Tx, task: Task, move: string): Promise<void> {
+  const parent = await tx.q.unfinishedParent(task.id);
   if (parent === undefined) return;
   throw new KanbanError(
     'INVALID_TRANSITION',

@@ -1,7 +1,7 @@
-import { TASK_STATUSES, type Task, type TaskStatus } from '../db/schema';
+import { TASK_STATUSES, type Task, type TaskStatus } from './schema';
 import { endAttempt } from './attempts';
 import { claimNextIn, claimParams, type Claim } from './claims';
-import { read, write, type RepoContext } from './context';
+import { read, write, type RepoContext, type Tx } from './context';
 import { insertComment } from './activity';
 import { appendEvent, recordPromotions, summaryLine } from './events';
 import { assignIn } from './tasks';
@@ -48,15 +48,15 @@ interface Completion {
  * run, resets the failure counter, promotes children. A review task approved by a person (no
  * reviewer's run open) gets a zero-length completed run, as the upstream records it.
  */
-function completeIn(ctx: RepoContext, now: number, id: string, options: Completion): Task {
-  const task = taskInStatus(ctx, id, COMPLETABLE, 'complete');
+async function completeIn(tx: Tx, now: number, id: string, options: Completion): Promise<Task> {
+  const task = await taskInStatus(tx, id, COMPLETABLE, 'complete');
   checkRun(task, options.runId);
-  parentsFinished(ctx, task, 'complete');
+  await parentsFinished(tx, task, 'complete');
   const approval = task.status === 'review' && task.currentRunId === null;
   const bare = options.summary == null && options.result == null;
   const note = options.summary ?? (approval ? (options.result ?? MANUAL_APPROVAL) : null);
   const result = options.result ?? task.result;
-  const done = endAttempt(ctx, now, task, {
+  const done = await endAttempt(tx, now, task, {
     set: {
       status: 'done',
       completedAt: now,
@@ -75,14 +75,14 @@ function completeIn(ctx: RepoContext, now: number, id: string, options: Completi
     },
     event: { kind: 'completed', payload: { result_len: result?.length ?? 0, summary: summaryLine(note) } },
   });
-  recordPromotions(ctx, now, ctx.q.promoteChildren(id));
+  await recordPromotions(tx, now, await tx.q.promoteChildren(id));
   return done;
 }
 
 /** `running`, `ready`, `blocked` or `review` → `done`, once every parent is done or archived. */
 export async function completeTask(ctx: RepoContext, id: string, raw?: CompleteOptions): Promise<Task> {
   const options = parse(completeInput, raw, 'options');
-  return write(ctx, (now) => completeIn(ctx, now, id, options));
+  return write(ctx, (tx, now) => completeIn(tx, now, id, options));
 }
 
 export interface CompleteAndClaimResult {
@@ -99,7 +99,10 @@ export async function completeAndClaimNext(
 ): Promise<CompleteAndClaimResult> {
   const { claimNext, ...options } = parse(completeAndClaimInput, raw, 'options');
   const params = claimParams(ctx, claimNext);
-  return write(ctx, (now) => ({ completed: completeIn(ctx, now, id, options), next: claimNextIn(ctx, now, params) }));
+  return write(ctx, async (tx, now) => {
+    const completed = await completeIn(tx, now, id, options);
+    return { completed, next: await claimNextIn(tx, now, params) };
+  });
 }
 
 /**
@@ -111,14 +114,14 @@ export async function completeAndClaimNext(
  */
 export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions): Promise<Task> {
   const { reason, kind = null, runId } = parse(blockInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, BLOCKABLE, 'block');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, BLOCKABLE, 'block');
     checkRun(task, runId);
     const run = { status: 'blocked', outcome: 'blocked', summary: reason, synthesize: true } as const;
     // A blocked reviewer's run goes back to review once unblocked (the event's source_status says so).
-    const source = ctx.q.claimedFrom(task.currentRunId);
+    const source = await tx.q.claimedFrom(task.currentRunId);
     if (kind === 'dependency') {
-      return endAttempt(ctx, now, task, {
+      return endAttempt(tx, now, task, {
         set: { status: 'todo', blockKind: kind },
         run,
         event: { kind: 'dependency_wait', payload: { reason, kind, source_status: source } },
@@ -126,7 +129,7 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
     }
     const recurrences = task.blockKind === kind ? task.blockRecurrences + 1 : 1;
     const looped = recurrences >= BLOCK_RECURRENCE_LIMIT;
-    return endAttempt(ctx, now, task, {
+    return endAttempt(tx, now, task, {
       set: { status: looped ? 'triage' : 'blocked', blockKind: kind, blockRecurrences: recurrences },
       run,
       event: looped
@@ -147,13 +150,13 @@ export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions)
  */
 export async function unblockTask(ctx: RepoContext, id: string, raw?: UnblockOptions): Promise<Task> {
   const { reason, author = 'user' } = parse(unblockInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, UNBLOCKABLE, 'unblock');
-    const resume = task.status === 'blocked' ? ctx.q.resumeLane(id) : 'ready';
-    const status = ctx.q.unfinishedParent(id) === undefined ? resume : 'todo';
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, UNBLOCKABLE, 'unblock');
+    const resume = task.status === 'blocked' ? await tx.q.resumeLane(id) : 'ready';
+    const status = (await tx.q.unfinishedParent(id)) === undefined ? resume : 'todo';
     // The original's CLI comments the reason first; here it is part of the same commit.
-    if (reason) insertComment(ctx, now, id, { author, body: `UNBLOCK: ${reason}` });
-    return endAttempt(ctx, now, task, {
+    if (reason) await insertComment(tx, now, id, { author, body: `UNBLOCK: ${reason}` });
+    return endAttempt(tx, now, task, {
       set: { status, consecutiveFailures: 0, lastFailureError: null },
       run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'invariant recovery on unblock' },
       event: {
@@ -171,10 +174,10 @@ export async function unblockTask(ctx: RepoContext, id: string, raw?: UnblockOpt
  */
 export async function scheduleTask(ctx: RepoContext, id: string, raw?: ScheduleOptions): Promise<Task> {
   const { reason = null, runId } = parse(scheduleInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, SCHEDULABLE, 'schedule');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, SCHEDULABLE, 'schedule');
     checkRun(task, runId);
-    return endAttempt(ctx, now, task, {
+    return endAttempt(tx, now, task, {
       set: { status: 'scheduled' },
       run: { status: 'scheduled', outcome: 'scheduled', summary: reason, synthesize: reason !== null },
       event: { kind: 'scheduled', payload: { reason } },
@@ -184,15 +187,15 @@ export async function scheduleTask(ctx: RepoContext, id: string, raw?: ScheduleO
 
 /** Any status → `archived`; an open run is closed as `reclaimed`; children waiting only for it are promoted. Archived tasks leave default listings. */
 export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ARCHIVABLE, 'archive');
-    const archived = endAttempt(ctx, now, task, {
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ARCHIVABLE, 'archive');
+    const archived = await endAttempt(tx, now, task, {
       set: { status: 'archived' },
       run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'archived' },
       event: { kind: 'archived', payload: { from: task.status } },
     });
     // An archived parent counts as finished: children waiting only for it may run now.
-    recordPromotions(ctx, now, ctx.q.promoteChildren(id));
+    await recordPromotions(tx, now, await tx.q.promoteChildren(id));
     return archived;
   });
 }
@@ -203,12 +206,12 @@ export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
  */
 export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOptions): Promise<Task> {
   const { reason = 'operator', runId, assignee } = parse(reclaimInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['running'], 'reclaim');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['running'], 'reclaim');
     checkRun(task, runId);
-    const retry = ctx.q.claimedFrom(task.currentRunId);
+    const retry = await tx.q.claimedFrom(task.currentRunId);
     const payload = { manual: true, reason, prev_lock: task.claimLock, retry_status: retry };
-    const reclaimed = endAttempt(ctx, now, task, {
+    const reclaimed = await endAttempt(tx, now, task, {
       set: { status: retry, consecutiveFailures: 0, lastFailureError: null },
       run: {
         status: 'reclaimed',
@@ -219,7 +222,7 @@ export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOpt
       event: { kind: 'reclaimed', payload },
     });
     // `reassign --reclaim`: the new assignee in the same commit, so a refused one leaves the task running.
-    return assignee === undefined ? reclaimed : assignIn(ctx, now, reclaimed, assignee);
+    return assignee === undefined ? reclaimed : assignIn(tx, now, reclaimed, assignee);
   });
 }
 
@@ -229,16 +232,16 @@ export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOpt
  */
 export async function promoteTask(ctx: RepoContext, id: string, raw?: PromoteOptions): Promise<Task> {
   const { reason = null, actor = null, dryRun } = parse(promoteInput, raw, 'options');
-  const check = () => {
-    const task = taskInStatus(ctx, id, PROMOTABLE, 'promote');
-    parentsFinished(ctx, task, 'promote');
+  const check = async (tx: Tx) => {
+    const task = await taskInStatus(tx, id, PROMOTABLE, 'promote');
+    await parentsFinished(tx, task, 'promote');
     return task;
   };
-  if (dryRun) return read(ctx, () => ({ ...check(), status: 'ready' }));
-  return write(ctx, (now) => {
-    const task = check();
-    ctx.q.setStatus({ id, status: 'ready' });
-    appendEvent(ctx, now, { taskId: id, kind: 'promoted_manual', payload: { actor, reason } });
+  if (dryRun) return read(ctx, async (tx) => ({ ...(await check(tx)), status: 'ready' }));
+  return write(ctx, async (tx, now) => {
+    const task = await check(tx);
+    await tx.q.updateTask(id, { status: 'ready' });
+    await appendEvent(tx, now, { taskId: id, kind: 'promoted_manual', payload: { actor, reason } });
     return { ...task, status: 'ready' };
   });
 }
@@ -249,6 +252,6 @@ export async function promoteTask(ctx: RepoContext, id: string, raw?: PromoteOpt
  */
 export async function promoteReady(ctx: RepoContext): Promise<string[]> {
   // Look before taking the write lock, so an idle tick does not queue behind the other writers.
-  if (!(await read(ctx, () => ctx.q.anyPromotable()))) return [];
-  return write(ctx, (now) => recordPromotions(ctx, now, ctx.q.promoteAll()));
+  if (!(await read(ctx, (tx) => tx.q.anyPromotable()))) return [];
+  return write(ctx, async (tx, now) => recordPromotions(tx, now, await tx.q.promoteAll()));
 }

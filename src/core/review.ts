@@ -5,9 +5,9 @@
  * task waiting in review. Failure counters and block kinds are left as they are.
  */
 import { KanbanError } from '../errors';
-import type { Task } from '../db/schema';
+import type { Task } from './schema';
 import { endAttempt } from './attempts';
-import { write, type RepoContext } from './context';
+import { write, type RepoContext, type Tx } from './context';
 import { summaryLine } from './events';
 import { checkRun, parentsFinished, taskInStatus } from './guards';
 import {
@@ -28,7 +28,7 @@ function named(payload: Record<string, unknown> | null | undefined, key: string)
 }
 
 /** Ready, or todo while a parent is unfinished: where a task handed back from review lands. */
-const landing = (ctx: RepoContext, id: string) => (ctx.q.unfinishedParent(id) === undefined ? 'ready' : 'todo');
+const landing = async (tx: Tx, id: string) => ((await tx.q.unfinishedParent(id)) === undefined ? 'ready' : 'todo');
 
 /**
  * `running` or `ready` → `review`. A running task that holds a claim is the worker's to hand over:
@@ -37,9 +37,9 @@ const landing = (ctx: RepoContext, id: string) => (ctx.q.unfinishedParent(id) ==
  */
 export async function requestReview(ctx: RepoContext, id: string, raw?: RequestReviewOptions): Promise<Task> {
   const { runId, summary = null, reviewer: given, metadata = null, force } = parse(requestReviewInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['running', 'ready'], 'request review of');
-    parentsFinished(ctx, task, 'request review of');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['running', 'ready'], 'request review of');
+    await parentsFinished(tx, task, 'request review of');
     if (task.status === 'running' && task.claimLock !== null && runId === undefined && !force) {
       throw new KanbanError(
         'INVALID_TRANSITION',
@@ -47,8 +47,8 @@ export async function requestReview(ctx: RepoContext, id: string, raw?: RequestR
       );
     }
     checkRun(task, runId);
-    const reviewer = given ?? priorReviewer(ctx, id);
-    return endAttempt(ctx, now, task, {
+    const reviewer = given ?? (await priorReviewer(tx, id));
+    return endAttempt(tx, now, task, {
       set: { status: 'review', assignee: reviewer ?? task.assignee },
       run: {
         status: 'review',
@@ -66,8 +66,8 @@ export async function requestReview(ctx: RepoContext, id: string, raw?: RequestR
 }
 
 /** Who asked for changes last time reviews this task again; undefined for a first review. */
-function priorReviewer(ctx: RepoContext, id: string): string | undefined {
-  const payload = ctx.q.newestPayload(id, 'changes_requested');
+async function priorReviewer(tx: Tx, id: string): Promise<string | undefined> {
+  const payload = await tx.q.newestPayload(id, 'changes_requested');
   if (payload === undefined) return undefined;
   const reviewer = named(payload, 'reviewer');
   if (reviewer) return reviewer;
@@ -78,8 +78,8 @@ function priorReviewer(ctx: RepoContext, id: string): string | undefined {
 }
 
 /** The implementer the newest review request named, if any. */
-const implementerOf = (ctx: RepoContext, id: string) =>
-  named(ctx.q.newestPayload(id, 'review_requested'), 'implementer');
+const implementerOf = async (tx: Tx, id: string) =>
+  named(await tx.q.newestPayload(id, 'review_requested'), 'implementer');
 
 /**
  * The reviewer's run sends the task back: it goes to its implementer, `ready` (or `todo` while a
@@ -87,24 +87,24 @@ const implementerOf = (ctx: RepoContext, id: string) =>
  */
 export async function requestChanges(ctx: RepoContext, id: string, raw: RequestChangesOptions): Promise<Task> {
   const { runId, reason } = parse(requestChangesInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['running'], 'request changes on');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['running'], 'request changes on');
     checkRun(task, runId);
-    if (ctx.q.claimedFrom(task.currentRunId) !== 'review') {
+    if ((await tx.q.claimedFrom(task.currentRunId)) !== 'review') {
       throw new KanbanError(
         'INVALID_TRANSITION',
         `Task ${id} is not being reviewed: its run was not claimed from review, so there are no changes to request`,
       );
     }
-    const implementer = implementerOf(ctx, id);
+    const implementer = await implementerOf(tx, id);
     if (!implementer) {
       throw new KanbanError(
         'INVALID_TRANSITION',
         `Task ${id}'s review request names no implementer to send it back to`,
       );
     }
-    const status = landing(ctx, id);
-    return endAttempt(ctx, now, task, {
+    const status = await landing(tx, id);
+    return endAttempt(tx, now, task, {
       set: { status, assignee: implementer },
       run: { status, outcome: 'changes_requested', summary: reason },
       event: { kind: 'changes_requested', payload: { reason, implementer, reviewer: task.assignee, status } },
@@ -118,11 +118,11 @@ export async function requestChanges(ctx: RepoContext, id: string, raw: RequestC
  */
 export async function reopenReview(ctx: RepoContext, id: string, raw?: ReopenReviewOptions): Promise<Task> {
   const { reason, author = 'user' } = parse(reopenReviewInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['review'], 'reopen');
-    const implementer = implementerOf(ctx, id);
-    const status = landing(ctx, id);
-    const reopened = endAttempt(ctx, now, task, {
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['review'], 'reopen');
+    const implementer = await implementerOf(tx, id);
+    const status = await landing(tx, id);
+    const reopened = await endAttempt(tx, now, task, {
       set: { status, assignee: implementer ?? task.assignee },
       run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'invariant recovery on review reopen' },
       event: {
@@ -130,7 +130,7 @@ export async function reopenReview(ctx: RepoContext, id: string, raw?: ReopenRev
         payload: status === 'ready' && !implementer ? null : { status, ...(implementer && { implementer }) },
       },
     });
-    if (reason) insertComment(ctx, now, id, { author, body: `CHANGES REQUESTED: ${reason}` });
+    if (reason) await insertComment(tx, now, id, { author, body: `CHANGES REQUESTED: ${reason}` });
     return reopened;
   });
 }

@@ -1,5 +1,5 @@
-import type { RepoContext } from './context';
-import type { Promotion } from './statements';
+import type { Tx } from './context';
+import type { Promotion } from './port';
 
 export interface EventInput {
   readonly taskId: string;
@@ -9,8 +9,8 @@ export interface EventInput {
 }
 
 /** Appends one row to the task's event log, inside the caller's transaction. */
-export function appendEvent(ctx: RepoContext, now: number, event: EventInput): void {
-  ctx.q.insertEvent({
+export function appendEvent(tx: Tx, now: number, event: EventInput): Promise<void> {
+  return tx.q.insertEvent({
     taskId: event.taskId,
     kind: event.kind,
     runId: event.runId ?? null,
@@ -20,9 +20,9 @@ export function appendEvent(ctx: RepoContext, now: number, event: EventInput): v
 }
 
 /** A `promoted` event for each task promotion moved, saying `{status: "review"}` when it went back to review; returns their ids. */
-export function recordPromotions(ctx: RepoContext, now: number, promoted: readonly Promotion[]): string[] {
+export async function recordPromotions(tx: Tx, now: number, promoted: readonly Promotion[]): Promise<string[]> {
   for (const { id, status } of promoted) {
-    appendEvent(ctx, now, { taskId: id, kind: 'promoted', payload: status === 'review' ? { status } : null });
+    await appendEvent(tx, now, { taskId: id, kind: 'promoted', payload: status === 'review' ? { status } : null });
   }
   return promoted.map(({ id }) => id);
 }

@@ -1,11 +1,12 @@
 /**
  * The embedded engine: one synchronous libSQL connection per file per process, drizzle's sync
- * session over it, and write transactions that are plain synchronous functions between
- * `BEGIN IMMEDIATE` and `COMMIT`. Nothing can interleave with a synchronous function, so a
- * process needs no lock of its own around its writes, and statements prepared once on the
- * connection run inside whatever transaction the connection is in.
+ * session over it, and write transactions between `BEGIN IMMEDIATE` and `COMMIT`. The rules are
+ * asynchronous (they are the same on a server), so another call of this process could otherwise
+ * run its statements inside a transaction left open across an `await`: every transaction and read
+ * holds the connection's mutex. Statements prepared once on the connection run inside whatever
+ * transaction the connection is in.
  */
-import type Database from 'libsql';
+import { Mutex } from 'async-mutex';
 import {
   createTableRelationsHelpers,
   extractTablesRelationalConfig,
@@ -13,16 +14,13 @@ import {
 } from 'drizzle-orm';
 import { BetterSQLiteSession } from 'drizzle-orm/better-sqlite3/session';
 import { BaseSQLiteDatabase, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
-import * as schema from './schema';
+import type { Engine as BoardEngine, Store } from '../../core/port';
+import { sqliteStore } from './statements';
+import * as schema from '../../core/schema';
+import type { SchemaDb, Sync, SyncDb } from './drizzle';
 import { busyTimeout, retryBusy, type Connection, type ConnectionOptions } from './connect';
 
-/** drizzle's query builder in sync mode over the engine's connection. */
-export type SyncDb = BaseSQLiteDatabase<'sync', Database.RunResult>;
-/** The same with the schema, for relational queries (`db.query.tasks.findMany(…)`). */
-export type SchemaDb = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>;
-
-/** A synchronous result: a promise here would let work escape the transaction it belongs to. */
-export type Sync<T> = T extends PromiseLike<unknown> ? never : T;
+export type { SchemaDb, Sync, SyncDb };
 
 export interface Engine {
   readonly conn: Connection;
@@ -35,6 +33,8 @@ export interface Engine {
   read<T>(fn: () => Sync<T>, options?: ConnectionOptions): Promise<T>;
   /** The schema-aware database, built on first use. */
   schemaDb(): SchemaDb;
+  /** The rules' engine over this connection, with one handle's busy timeout. */
+  board(options: ConnectionOptions): BoardEngine;
 }
 
 const dialect = new SQLiteSyncDialect();
@@ -48,12 +48,14 @@ export function createEngine(conn: Connection, path: string): Engine {
   );
   const begin = conn.prepare('BEGIN IMMEDIATE');
   const commit = conn.prepare('COMMIT');
+  const mutex = new Mutex();
   let withSchema: SchemaDb | undefined;
+  let store: Store | undefined;
 
-  function transaction<T>(fn: () => T): T {
+  async function transaction<T>(fn: () => T | Promise<T>): Promise<T> {
     begin.run();
     try {
-      const result = fn();
+      const result = await fn();
       commit.run();
       return result;
     } catch (error) {
@@ -62,14 +64,26 @@ export function createEngine(conn: Connection, path: string): Engine {
       throw error;
     }
   }
+  // Each try takes the mutex anew, so other calls of this process run while this one waits out a lock.
+  const exclusive = <T>(fn: () => T | Promise<T>, options: ConnectionOptions): Promise<T> =>
+    retryBusy(() => mutex.runExclusive(fn), busyTimeout(options), path);
 
   return {
     conn,
     db,
     path,
-    write: (fn, options = {}) => retryBusy(() => transaction(fn), busyTimeout(options), path),
-    read: (fn, options = {}) => retryBusy(fn, busyTimeout(options), path),
+    write: (fn, options = {}) => exclusive(() => transaction(fn), options),
+    read: (fn, options = {}) => exclusive(fn, options),
     schemaDb: () => (withSchema ??= relationalDb(conn)),
+    board: (options) => {
+      store ??= sqliteStore(db);
+      const q = store;
+      return {
+        where: path,
+        write: (fn) => exclusive(() => transaction(() => fn(q)), options),
+        read: (fn) => exclusive(() => fn(q), options),
+      };
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { epochSeconds } from '../clock';
+import { epochSeconds } from '../../clock';
 import {
   adoptExistingFile,
   fillAddedColumns,
@@ -10,7 +10,7 @@ import { applyMissing, schemaObjects } from './catalog';
 import { ensureJournalMode, rawRows, type Connection, type ConnectionOptions } from './connect';
 import { quote } from './ddl';
 import type { Engine } from './engine';
-import { knownMigrations, LEDGER_TABLE, type KnownMigration, type LedgerRow, pendingMigrations } from './migrations';
+import { knownMigrations, LEDGER_TABLE, type KnownMigration, type LedgerRow, pendingMigrations } from '../migrations';
 import { acquireEngine, fileEntry, releaseEngine, type FileEntry } from './registry';
 
 export interface MigrationReport {

@@ -1,6 +1,6 @@
 import Database from 'libsql';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyDatabaseError, isKanbanError, sqliteCode } from '../errors';
+import { classifyDatabaseError, isKanbanError, sqliteCode } from '../../errors';
 
 /** One synchronous libSQL connection (the better-sqlite3-compatible `libsql` package). */
 export type Connection = Database.Database;
@@ -48,11 +48,11 @@ export const busyTimeout = (options: ConnectionOptions): number => options.busyT
  * event loop, for at most `timeoutMs`; then classifies what it threw (BUSY, READ_ONLY, …) for `path`.
  * `fn` must be safe to repeat: a write transaction that failed was rolled back whole.
  */
-export async function retryBusy<T>(fn: () => T, timeoutMs: number, path: string): Promise<T> {
+export async function retryBusy<T>(fn: () => T | Promise<T>, timeoutMs: number, path: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return fn();
+      return await fn();
     } catch (error) {
       if (sqliteCode(error) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw classifyDatabaseError(error, path);
       await sleep(1 + Math.random() * 4);

@@ -6,7 +6,7 @@
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { KanbanError } from '../errors';
-import { BLOCK_KINDS, DELIVERY_MODES, type RUN_OUTCOMES, TASK_STATUSES, tasks } from '../db/schema';
+import { BLOCK_KINDS, DELIVERY_MODES, type RUN_OUTCOMES, TASK_STATUSES, tasks } from './schema';
 
 /**
  * SQLite's text ends at a NUL byte through this driver, so a value holding one would be cut

@@ -29,54 +29,9 @@ export function parseJsonOrNull<T>(value: string | null): T | null {
   }
 }
 
-/** The newest original's statuses, in its dashboard's column order (archived last, off the board). */
-export const TASK_STATUSES = [
-  'triage',
-  'todo',
-  'scheduled',
-  'ready',
-  'running',
-  'blocked',
-  'review',
-  'done',
-  'archived',
-] as const;
-export const RUN_OUTCOMES = [
-  'completed',
-  'blocked',
-  'scheduled',
-  'crashed',
-  'timed_out',
-  'spawn_failed',
-  'gave_up',
-  'reclaimed',
-  'rate_limited',
-  'stale',
-  'review_requested',
-  'changes_requested',
-] as const;
-/**
- * A closed run's status is its outcome, except that a completed run's is `done`, as the original
- * writes them (its synthesised completions say `completed`); the upstream's review moves close a
- * run as `review` (review requested) or with the task's new status (`ready`/`todo`, changes
- * requested). `failed` and `released` are what kanban-db 0.1 wrote for `spawn_failed` and
- * `reclaimed`; files keep them.
- */
-export const RUN_STATUSES = [
-  'running',
-  'done',
-  ...RUN_OUTCOMES,
-  'review',
-  'ready',
-  'todo',
-  'failed',
-  'released',
-] as const;
-/** Why a task is blocked (the newest original's `block_kind`); NULL is an untyped block. */
-export const BLOCK_KINDS = ['dependency', 'needs_input', 'capability', 'transient'] as const;
-export const WORKSPACE_KINDS = ['scratch', 'worktree', 'dir'] as const;
-/** How the upstream's notifier delivers to a subscriber: a text ping, a wake of the agent, or both. */
-export const DELIVERY_MODES = ['notify', 'notify+wake', 'wake'] as const;
+import { BLOCK_KINDS, DELIVERY_MODES, RUN_OUTCOMES, RUN_STATUSES, TASK_STATUSES, WORKSPACE_KINDS } from './model';
+
+export { BLOCK_KINDS, DELIVERY_MODES, RUN_OUTCOMES, RUN_STATUSES, TASK_STATUSES, WORKSPACE_KINDS };
 
 export const tasks = sqliteTable(
   'tasks',
@@ -295,7 +250,7 @@ export type Task = typeof tasks.$inferSelect;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
 export type Attachment = typeof taskAttachments.$inferSelect;
 export type NewTask = typeof tasks.$inferInsert;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type { TaskStatus } from './model';
 export type TaskLink = typeof taskLinks.$inferSelect;
 export type Comment = typeof taskComments.$inferSelect;
 export type TaskEvent = typeof taskEvents.$inferSelect;

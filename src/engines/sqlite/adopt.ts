@@ -5,7 +5,7 @@
  * kanban_db_connect.py `_migrate_add_optional_columns`); unknown columns and tables are left alone.
  */
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
-import { KanbanError } from '../errors';
+import { KanbanError } from '../../errors';
 import { applyMissing, schemaObjects } from './catalog';
 import { rawRows, type Connection } from './connect';
 import { addColumnSql, canAddColumn, createIndexesSql, createTableSql, KANBAN_TABLES, quote } from './ddl';

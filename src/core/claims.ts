@@ -1,6 +1,6 @@
-import type { Task } from '../db/schema';
+import type { Task } from './schema';
 import { endAttempt } from './attempts';
-import { read, write, type RepoContext } from './context';
+import { read, write, type RepoContext, type Tx } from './context';
 import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
 import {
@@ -13,7 +13,7 @@ import {
   type HeartbeatOptions,
 } from './input';
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_RETRY_BACKOFF } from './model';
-import type { CandidateFilter } from './statements';
+import type { CandidateFilter } from './port';
 import type { z } from 'zod';
 
 export { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_RETRY_BACKOFF };
@@ -43,15 +43,15 @@ export function claimParams(ctx: RepoContext, options: z.output<typeof claimNext
  * UPDATE moves the task and points it at the run. Inside `BEGIN IMMEDIATE` no other writer can
  * have changed the row since it was read, so the compare-and-set failing means a broken invariant.
  */
-function claimRow(
-  ctx: RepoContext,
+async function claimRow(
+  tx: Tx,
   now: number,
   task: Task,
   params: ClaimParams,
   from: 'ready' | 'review' = 'ready',
-): Claim {
+): Promise<Claim> {
   const expires = now + params.ttlSeconds;
-  const runId = ctx.q.insertRun({
+  const runId = await tx.q.insertRun({
     taskId: task.id,
     profile: task.assignee,
     stepKey: task.currentStepKey,
@@ -60,11 +60,11 @@ function claimRow(
     maxRuntimeSeconds: task.maxRuntimeSeconds,
     startedAt: now,
   });
-  if (!ctx.q.claim({ id: task.id, from, claimer: params.claimer, expires, now, runId })) {
+  if (!(await tx.q.claim({ id: task.id, from, claimer: params.claimer, expires, now, runId }))) {
     throw new Error(`Task ${task.id} changed inside the write transaction that claimed it`);
   }
   const source = from === 'review' ? { source_status: 'review' } : {};
-  appendEvent(ctx, now, {
+  await appendEvent(tx, now, {
     taskId: task.id,
     kind: 'claimed',
     runId,
@@ -83,19 +83,19 @@ function claimRow(
 }
 
 /** A ready task whose parents are not all finished goes back to `todo` instead of running. */
-function rejectClaim(ctx: RepoContext, now: number, id: string): void {
-  ctx.q.demoteToTodo(id, 'ready');
-  appendEvent(ctx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'parents_not_done' } });
+async function rejectClaim(tx: Tx, now: number, id: string): Promise<void> {
+  await tx.q.demoteToTodo(id, 'ready');
+  await appendEvent(tx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'parents_not_done' } });
 }
 
 /** The next claimable task in claim order, claimed inside the caller's transaction. */
-export function claimNextIn(ctx: RepoContext, now: number, params: ClaimNextParams): Claim | undefined {
+export async function claimNextIn(tx: Tx, now: number, params: ClaimNextParams): Promise<Claim | undefined> {
   for (;;) {
-    const candidate = ctx.q.candidate(params, now, ctx.retryBackoff);
+    const candidate = await tx.q.candidate(params, now, tx.retryBackoff);
     if (!candidate) return undefined;
-    if (!candidate.waits) return claimRow(ctx, now, candidate.task, params);
+    if (!candidate.waits) return claimRow(tx, now, candidate.task, params);
     // A rejected candidate drops to todo, so the next pass finds the one after it.
-    rejectClaim(ctx, now, candidate.task.id);
+    await rejectClaim(tx, now, candidate.task.id);
   }
 }
 
@@ -105,11 +105,11 @@ export function claimNextIn(ctx: RepoContext, now: number, params: ClaimNextPara
  */
 export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimInput, raw, 'options'));
-  return write(ctx, (now) => {
-    const task = ctx.q.taskById(id);
-    if (task?.status !== 'ready' || task.claimLock !== null || !ctx.q.claimGatesOpen(id)) return undefined;
-    if (!ctx.q.unfinishedParent(id)) return claimRow(ctx, now, task, params);
-    rejectClaim(ctx, now, id);
+  return write(ctx, async (tx, now) => {
+    const task = await tx.q.taskById(id);
+    if (task?.status !== 'ready' || task.claimLock !== null || !(await tx.q.claimGatesOpen(id))) return undefined;
+    if (!(await tx.q.unfinishedParent(id))) return claimRow(tx, now, task, params);
+    await rejectClaim(tx, now, id);
     return undefined;
   });
 }
@@ -117,7 +117,7 @@ export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions
 /** Claims the highest-priority ready task (optionally one worker's); `undefined` when there is none. */
 export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimNextInput, raw, 'options'));
-  return write(ctx, (now) => claimNextIn(ctx, now, params));
+  return write(ctx, (tx, now) => claimNextIn(tx, now, params));
 }
 
 /**
@@ -128,14 +128,14 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
  */
 export async function claimReviewTask(ctx: RepoContext, raw?: ClaimOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimInput, raw, 'options'));
-  return write(ctx, (now) => {
+  return write(ctx, async (tx, now) => {
     for (;;) {
-      const candidate = ctx.q.reviewCandidate();
+      const candidate = await tx.q.reviewCandidate();
       if (!candidate) return undefined;
-      if (!candidate.waits) return claimRow(ctx, now, candidate.task, params, 'review');
-      ctx.q.demoteToTodo(candidate.task.id, 'review');
+      if (!candidate.waits) return claimRow(tx, now, candidate.task, params, 'review');
+      await tx.q.demoteToTodo(candidate.task.id, 'review');
       const payload = { reason: 'parent_reopened', source_status: 'review' };
-      appendEvent(ctx, now, { taskId: candidate.task.id, kind: 'dependency_wait', payload });
+      await appendEvent(tx, now, { taskId: candidate.task.id, kind: 'dependency_wait', payload });
     }
   });
 }
@@ -143,12 +143,12 @@ export async function claimReviewTask(ctx: RepoContext, raw?: ClaimOptions): Pro
 /** Extends a running task's lease and stamps its heartbeat. */
 export async function heartbeat(ctx: RepoContext, id: string, raw?: HeartbeatOptions): Promise<Task> {
   const options = parse(heartbeatInput, raw, 'options');
-  return write(ctx, (now) => {
-    const task = taskInStatus(ctx, id, ['running'], 'heartbeat');
+  return write(ctx, async (tx, now) => {
+    const task = await taskInStatus(tx, id, ['running'], 'heartbeat');
     checkRun(task, options.runId);
     const expires = now + (options.ttlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
-    ctx.q.renew({ id, runId: task.currentRunId, expires, now });
-    appendEvent(ctx, now, { taskId: id, kind: 'heartbeat', runId: task.currentRunId });
+    await tx.q.renew({ id, runId: task.currentRunId, expires, now });
+    await appendEvent(tx, now, { taskId: id, kind: 'heartbeat', runId: task.currentRunId });
     return { ...task, claimExpires: expires, lastHeartbeatAt: now };
   });
 }
@@ -159,11 +159,12 @@ export async function heartbeat(ctx: RepoContext, id: string, raw?: HeartbeatOpt
  */
 export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
   // An idle tick must not take the write lock: look first, then decide again inside the transaction.
-  if ((await read(ctx, () => ctx.q.expiredClaims(ctx.now()).length)) === 0) return [];
-  return write(ctx, (now) =>
-    ctx.q.expiredClaims(now).map((task) => {
-      const retry = ctx.q.claimedFrom(task.currentRunId);
-      endAttempt(ctx, now, task, {
+  if ((await read(ctx, async (tx) => (await tx.q.expiredClaims(ctx.now())).length)) === 0) return [];
+  return write(ctx, async (tx, now) => {
+    const released: string[] = [];
+    for (const task of await tx.q.expiredClaims(now)) {
+      const retry = await tx.q.claimedFrom(task.currentRunId);
+      await endAttempt(tx, now, task, {
         set: { status: retry },
         run: { status: 'reclaimed', outcome: 'reclaimed', summary: 'claim expired' },
         event: {
@@ -178,7 +179,8 @@ export async function releaseStaleClaims(ctx: RepoContext): Promise<string[]> {
           },
         },
       });
-      return task.id;
-    }),
-  );
+      released.push(task.id);
+    }
+    return released;
+  });
 }

@@ -1,0 +1,622 @@
+/**
+ * Every statement the repository runs often, built from the Drizzle schema and prepared once per
+ * connection on first use. A prepared statement runs on the connection, so inside a write
+ * transaction it is part of it. Each is wrapped in a function typed from the schema, because a
+ * prepared query's placeholders are not.
+ */
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  max,
+  ne,
+  notExists,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
+import { alias, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { CandidateFilter, ListFilter, Store, SubscriberKey } from '../../core/port';
+import type { Lane } from '../../core/model';
+import type { SyncDb } from './drizzle';
+import {
+  kanbanNotifySubs,
+  recipeInstanceTasks,
+  taskAttachments,
+  taskComments,
+  taskEvents,
+  taskLinks,
+  taskRuns,
+  tasks,
+} from '../../core/schema';
+import { boardRules, type Dialect } from '../../core/predicates';
+
+const ph = sql.placeholder;
+/** A placeholder where drizzle's `set()` takes only values or SQL. */
+const param = (name: string): SQL => sql`${ph(name)}`;
+
+/** Priority first, then age: the order of `listTasks` and of claims, which `idx_tasks_claim_order` serves. */
+export const CLAIM_ORDER = [sql`${tasks.priority} DESC`, asc(tasks.createdAt), asc(tasks.id)];
+
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
+function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (shape: K) => T {
+  const built = new Map<string, T>();
+  return (shape) => {
+    const key = keyOf(shape);
+    let value = built.get(key);
+    if (value === undefined) {
+      value = build(shape);
+      built.set(key, value);
+    }
+    return value;
+  };
+}
+
+const parent = alias(tasks, 'parent');
+
+const sqlite: Dialect = {
+  least: (a, b) => sql`MIN(${a}, ${b})`,
+  jsonField: (column, key) => sql`(CASE WHEN json_valid(${column}) THEN json_extract(${column}, ${`$.${key}`}) END)`,
+  int64: (value) => sql`${value}`,
+};
+const rules = boardRules({ tasks, taskEvents, taskRuns, taskLinks, parent }, sqlite);
+/** Statuses of a task that waits for its parents: the diagnostics look at their links. */
+const WAITING = ['todo', 'ready', 'blocked', 'triage'] as const;
+
+const keyOf = (key: SubscriberKey) =>
+  and(
+    eq(kanbanNotifySubs.taskId, key.taskId),
+    eq(kanbanNotifySubs.platform, key.platform),
+    eq(kanbanNotifySubs.chatId, key.chatId),
+    eq(kanbanNotifySubs.threadId, key.threadId),
+  );
+
+/** The subscription cursor of a task caught up to its newest event. */
+const caughtUp = (taskId: string) =>
+  sql`(SELECT COALESCE(MAX(${taskEvents.id}), 0) FROM ${taskEvents} WHERE ${taskEvents.taskId} = ${taskId})`;
+
+/**
+ * The store of one connection: its statements run in whatever transaction the connection is in.
+ * Each method is synchronous underneath; the promise is the port's.
+ */
+export function sqliteStore(db: SyncDb): Store {
+  const byId = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const byKey = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.idempotencyKey, ph('key')), ne(tasks.status, 'archived')))
+      .orderBy(asc(tasks.createdAt))
+      .limit(1)
+      .prepare(),
+  );
+  const insertTask = once(() =>
+    db
+      .insert(tasks)
+      .values({
+        id: ph('id'),
+        title: ph('title'),
+        body: ph('body'),
+        assignee: ph('assignee'),
+        status: ph('status'),
+        priority: ph('priority'),
+        createdBy: ph('createdBy'),
+        createdAt: ph('createdAt'),
+        workspaceKind: ph('workspaceKind'),
+        workspacePath: ph('workspacePath'),
+        tenant: ph('tenant'),
+        idempotencyKey: ph('idempotencyKey'),
+        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
+        skills: ph('skills'),
+        maxRetries: ph('maxRetries'),
+        modelOverride: ph('modelOverride'),
+        providerOverride: ph('providerOverride'),
+        reasoningEffort: ph('reasoningEffort'),
+      })
+      .onConflictDoNothing({ target: tasks.id })
+      .returning()
+      .prepare(),
+  );
+  const candidate = memoBy(
+    (f: CandidateFilter) => `${f.assignee !== undefined}${f.tenant !== undefined}${f.assignedOnly === true}`,
+    (f: CandidateFilter) =>
+      db
+        .select({ task: tasks, waits: sql<number>`${rules.unfinishedParent(tasks.id)}` })
+        .from(tasks)
+        .where(
+          and(
+            rules.claimable,
+            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
+            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
+            f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
+          ),
+        )
+        .orderBy(...CLAIM_ORDER)
+        .limit(1)
+        .prepare(),
+  );
+  const waits = once(() =>
+    db
+      .select({ id: sql<string | null>`${rules.firstUnfinishedParent(ph('id'))}` })
+      .from(tasks)
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const gatesOpen = once(() =>
+    db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(eq(tasks.id, ph('id')), rules.claimGatesOpen))
+      .prepare(),
+  );
+  // The review pass: review tasks in claim order, the budget gate only; parents are checked per candidate.
+  const reviewCandidate = once(() =>
+    db
+      .select({ task: tasks, waits: sql<number>`${rules.unfinishedParent(tasks.id)}` })
+      .from(tasks)
+      .where(rules.reviewable)
+      .orderBy(...CLAIM_ORDER)
+      .limit(1)
+      .prepare(),
+  );
+  const demote = once(() =>
+    db
+      .update(tasks)
+      .set({ status: 'todo' })
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
+      .prepare(),
+  );
+  const newestPayload = once(() =>
+    db
+      .select({ payload: taskEvents.payload })
+      .from(taskEvents)
+      .where(and(eq(taskEvents.taskId, ph('taskId')), eq(taskEvents.kind, ph('kind'))))
+      .orderBy(desc(taskEvents.id))
+      .limit(1)
+      .prepare(),
+  );
+  const claimedEvent = once(() =>
+    db
+      .select({ payload: taskEvents.payload })
+      .from(taskEvents)
+      .where(and(eq(taskEvents.runId, ph('runId')), eq(taskEvents.kind, 'claimed')))
+      .limit(1)
+      .prepare(),
+  );
+  const resumeLane = once(() =>
+    db
+      .select({ lane: rules.resumeStatus })
+      .from(tasks)
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const insertRun = once(() =>
+    db
+      .insert(taskRuns)
+      .values({
+        taskId: ph('taskId'),
+        profile: ph('profile'),
+        stepKey: ph('stepKey'),
+        status: 'running',
+        claimLock: ph('claimLock'),
+        claimExpires: ph('claimExpires'),
+        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
+        lastHeartbeatAt: ph('startedAt'),
+        startedAt: ph('startedAt'),
+      })
+      .prepare(),
+  );
+  const claim = once(() =>
+    db
+      .update(tasks)
+      .set({
+        status: 'running',
+        claimLock: param('claimer'),
+        claimExpires: param('expires'),
+        startedAt: sql`COALESCE(${tasks.startedAt}, ${ph('now')})`,
+        lastHeartbeatAt: param('now'),
+        currentRunId: param('runId'),
+      })
+      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
+      .prepare(),
+  );
+  const release = once(() =>
+    db
+      .update(tasks)
+      .set({
+        status: param('status'),
+        completedAt: param('completedAt'),
+        result: param('result'),
+        consecutiveFailures: param('consecutiveFailures'),
+        lastFailureError: param('lastFailureError'),
+        blockKind: param('blockKind'),
+        blockRecurrences: param('blockRecurrences'),
+        assignee: param('assignee'),
+        claimLock: null,
+        claimExpires: null,
+        workerPid: null,
+        currentRunId: null,
+      })
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const closeRun = once(() =>
+    db
+      .update(taskRuns)
+      .set({
+        status: param('status'),
+        outcome: param('outcome'),
+        endedAt: param('endedAt'),
+        summary: param('summary'),
+        error: param('error'),
+        metadata: sql`COALESCE(${ph('metadata')}, ${taskRuns.metadata})`,
+      })
+      .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
+      .prepare(),
+  );
+  const insertEvent = once(() =>
+    db
+      .insert(taskEvents)
+      .values({
+        taskId: ph('taskId'),
+        kind: ph('kind'),
+        runId: ph('runId'),
+        payload: ph('payload'),
+        createdAt: ph('createdAt'),
+      })
+      .prepare(),
+  );
+  const promotable = (only: SQL | undefined) => and(rules.promotable, only);
+  // A promoted task resumes the lane it left: review when its newest move came from review.
+  const promoted = { status: sql<Lane>`${rules.resumeStatus}` };
+  const lane = { id: tasks.id, status: sql<Lane>`${tasks.status}` };
+  const children = () =>
+    db
+      .select({ id: taskLinks.childId })
+      .from(taskLinks)
+      .where(eq(taskLinks.parentId, ph('parent')));
+  const promoteChildren = once(() =>
+    db
+      .update(tasks)
+      .set(promoted)
+      .where(promotable(inArray(tasks.id, children())))
+      .returning(lane)
+      .prepare(),
+  );
+  const promoteOne = once(() =>
+    db
+      .update(tasks)
+      .set(promoted)
+      .where(promotable(eq(tasks.id, ph('id'))))
+      .returning(lane)
+      .prepare(),
+  );
+  const promoteAll = once(() => db.update(tasks).set(promoted).where(promotable(undefined)).returning(lane).prepare());
+  const anyPromotable = once(() =>
+    db.select({ id: tasks.id }).from(tasks).where(promotable(undefined)).limit(1).prepare(),
+  );
+  const renewTask = once(() =>
+    db
+      .update(tasks)
+      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .where(eq(tasks.id, ph('id')))
+      .prepare(),
+  );
+  const renewRun = once(() =>
+    db
+      .update(taskRuns)
+      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .where(eq(taskRuns.id, ph('runId')))
+      .prepare(),
+  );
+  const expired = once(() =>
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.status, 'running'), lt(tasks.claimExpires, ph('now'))))
+      .prepare(),
+  );
+  const unassignedReady = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
+  const list = memoBy(
+    (f: ListFilter) =>
+      `${f.statuses?.length ?? (f.includeArchived ? 'all' : 'live')}${f.assignee !== undefined}${f.tenant !== undefined}`,
+    (f: ListFilter) =>
+      db
+        .select()
+        .from(tasks)
+        .where(
+          and(
+            f.statuses
+              ? inArray(
+                  tasks.status,
+                  f.statuses.map((_, i) => ph(`s${i}`)),
+                )
+              : f.includeArchived
+                ? undefined
+                : ne(tasks.status, 'archived'),
+            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
+            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
+          ),
+        )
+        .orderBy(...CLAIM_ORDER)
+        .limit(ph('limit'))
+        .prepare(),
+  );
+
+  return {
+    taskById: async (id) => byId().get({ id }),
+    taskByIdempotencyKey: async (key) => byKey().get({ key }),
+    taskStatuses: async (ids) =>
+      db
+        .select({ id: tasks.id, status: tasks.status })
+        .from(tasks)
+        .where(inArray(tasks.id, [...ids]))
+        .all(),
+    insertTask: async (row) => insertTask().get(row),
+    updateTask: async (id, edit) => void db.update(tasks).set(edit).where(eq(tasks.id, id)).run(),
+    candidate: async (f, now, backoff) => {
+      const row = candidate(f).get({
+        assignee: f.assignee,
+        tenant: f.tenant,
+        now,
+        backoffBase: backoff.baseSeconds,
+        backoffMax: backoff.maxSeconds,
+      });
+      return row && { task: row.task, waits: Boolean(row.waits) };
+    },
+    unfinishedParent: async (id) => waits().get({ id })?.id ?? undefined,
+    claimGatesOpen: async (id) => gatesOpen().get({ id }) !== undefined,
+    reviewCandidate: async () => {
+      const row = reviewCandidate().get();
+      return row && { task: row.task, waits: Boolean(row.waits) };
+    },
+    demoteToTodo: async (id, from) => demote().run({ id, from }).changes === 1,
+    newestPayload: async (taskId, kind) => newestPayload().get({ taskId, kind })?.payload,
+    claimedFrom: async (runId) =>
+      runId !== null && claimedEvent().get({ runId })?.payload?.source_status === 'review' ? 'review' : 'ready',
+    resumeLane: async (id) => resumeLane().get({ id })?.lane ?? 'ready',
+    insertRun: async (run) => Number(insertRun().run(run).lastInsertRowid),
+    insertEndedRun: async ({ outcome, endedAt, ...run }) =>
+      Number(
+        db
+          .insert(taskRuns)
+          .values({ ...run, status: outcome, outcome, startedAt: endedAt, endedAt })
+          .run().lastInsertRowid,
+      ),
+    runStartedAt: async (runId) =>
+      db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, runId)).get()?.startedAt,
+    claim: async (values) => claim().run(values).changes === 1,
+    release: async (row) => void release().run(row),
+    closeRun: async (end) =>
+      void closeRun().run({ ...end, metadata: end.metadata ? JSON.stringify(end.metadata) : null }),
+    insertEvent: async (event) => void insertEvent().run(event),
+    promoteChildren: async (parent) => promoteChildren().all({ parent }),
+    promoteOne: async (id) => promoteOne().all({ id }),
+    promoteAll: async () => promoteAll().all(),
+    anyPromotable: async () => anyPromotable().get() !== undefined,
+    renew: async (values) => {
+      renewTask().run(values);
+      if (values.runId !== null) renewRun().run(values);
+    },
+    expiredClaims: async (now) => expired().all({ now }),
+    listTasks: async (f) =>
+      list(f).all({
+        ...Object.fromEntries((f.statuses ?? []).map((s, i) => [`s${i}`, s])),
+        assignee: f.assignee,
+        tenant: f.tenant,
+        limit: f.limit ?? -1,
+      }),
+    anyUnassignedReady: async () =>
+      db.select({ id: tasks.id }).from(tasks).where(unassignedReady).limit(1).get() !== undefined,
+    assignUnassignedReady: async (assignee) =>
+      db
+        .update(tasks)
+        .set({ assignee })
+        .where(unassignedReady)
+        .returning({ id: tasks.id })
+        .all()
+        .map(({ id }) => id),
+
+    reaches: async (ancestor, descendant) =>
+      db.all<{ id: string }>(sql`
+        WITH RECURSIVE below(id) AS (
+          SELECT ${taskLinks.childId} FROM ${taskLinks} WHERE ${taskLinks.parentId} = ${ancestor}
+          UNION SELECT l.child_id FROM ${taskLinks} l JOIN below b ON l.parent_id = b.id)
+        SELECT id FROM below WHERE id = ${descendant} LIMIT 1`).length > 0,
+    insertLinks: async (links) =>
+      db
+        .insert(taskLinks)
+        .values([...links])
+        .onConflictDoNothing()
+        .run().changes,
+    deleteLink: async (parentId, childId) =>
+      db
+        .delete(taskLinks)
+        .where(and(eq(taskLinks.parentId, parentId), eq(taskLinks.childId, childId)))
+        .run().changes > 0,
+    linkedTasks: async (id) => {
+      const linked = (mine: SQLiteColumn, theirs: SQLiteColumn) =>
+        db
+          .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+          .from(taskLinks)
+          .innerJoin(tasks, eq(tasks.id, theirs))
+          .where(eq(mine, id))
+          .orderBy(tasks.createdAt)
+          .all();
+      return {
+        parents: linked(taskLinks.childId, taskLinks.parentId),
+        children: linked(taskLinks.parentId, taskLinks.childId),
+      };
+    },
+
+    insertComment: async (row) => db.insert(taskComments).values(row).returning().get(),
+    comments: async (taskId) =>
+      db
+        .select()
+        .from(taskComments)
+        .where(eq(taskComments.taskId, taskId))
+        .orderBy(asc(taskComments.createdAt), asc(taskComments.id))
+        .all(),
+    runs: async (taskId) =>
+      db.select().from(taskRuns).where(eq(taskRuns.taskId, taskId)).orderBy(asc(taskRuns.id)).all(),
+    events: async (filter) =>
+      db
+        .select()
+        .from(taskEvents)
+        .where(
+          and(
+            filter.taskId === undefined ? undefined : eq(taskEvents.taskId, filter.taskId),
+            filter.afterId === undefined ? undefined : gt(taskEvents.id, filter.afterId),
+            filter.kinds === undefined ? undefined : inArray(taskEvents.kind, [...filter.kinds]),
+          ),
+        )
+        .orderBy(asc(taskEvents.id))
+        .limit(filter.limit ?? -1)
+        .all(),
+    lastEventId: async () =>
+      db
+        .select({ id: max(taskEvents.id) })
+        .from(taskEvents)
+        .get()?.id ?? 0,
+    statusCounts: async () => db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status).all(),
+    assigneeCounts: async () =>
+      db
+        .select({ assignee: tasks.assignee, n: count() })
+        .from(tasks)
+        .where(ne(tasks.status, 'archived'))
+        .groupBy(tasks.assignee)
+        .all(),
+
+    upsertSubscription: async ({ routing, ...row }) => {
+      const s = kanbanNotifySubs;
+      db.insert(s)
+        .values({ ...row, lastEventId: caughtUp(row.taskId) })
+        .onConflictDoUpdate({
+          target: [s.taskId, s.platform, s.chatId, s.threadId],
+          set: {
+            chatType: sql`COALESCE(${routing.chatType}, ${s.chatType})`,
+            deliveryMode: sql`COALESCE(${routing.deliveryMode}, ${s.deliveryMode})`,
+            userIdAlt: sql`COALESCE(NULLIF(${s.userIdAlt}, ''), ${row.userIdAlt})`,
+            notifierProfile: sql`COALESCE(NULLIF(${s.notifierProfile}, ''), ${row.notifierProfile})`,
+          },
+        })
+        .run();
+      const sub = db.select().from(s).where(keyOf(row)).get();
+      if (!sub) throw new Error('subscription row missing right after its insert');
+      return sub;
+    },
+    subscription: async (key) => db.select().from(kanbanNotifySubs).where(keyOf(key)).get(),
+    deleteSubscription: async (key) => db.delete(kanbanNotifySubs).where(keyOf(key)).run().changes > 0,
+    subscriptions: async (taskId) =>
+      db
+        .select()
+        .from(kanbanNotifySubs)
+        .where(taskId === undefined ? undefined : eq(kanbanNotifySubs.taskId, taskId))
+        .orderBy(asc(kanbanNotifySubs.createdAt))
+        .all(),
+    setCursor: async (key, eventId, expected) =>
+      db
+        .update(kanbanNotifySubs)
+        .set({ lastEventId: eventId })
+        .where(and(keyOf(key), expected === undefined ? undefined : eq(kanbanNotifySubs.lastEventId, expected)))
+        .run().changes > 0,
+    advanceCursor: async (key, eventId) =>
+      void db
+        .update(kanbanNotifySubs)
+        .set({ lastEventId: sql`MAX(${kanbanNotifySubs.lastEventId}, ${eventId})` })
+        .where(keyOf(key))
+        .run(),
+    inheritSubscriptions: async (childId, parentIds, now) => {
+      const s = kanbanNotifySubs;
+      const columns: SQLiteColumn[] = [s.taskId, s.platform, s.chatId, s.threadId, s.userId, s.userIdAlt, s.chatType];
+      columns.push(
+        s.notifierProfile,
+        s.deliveryMode,
+        s.deliveryMetadata,
+        s.createdAt,
+        s.lastEventId,
+        s.lastPingEventId,
+      );
+      const names = columns.map((column) => sql.identifier(column.name));
+      db.run(sql`INSERT OR IGNORE INTO ${s} (${sql.join(names, sql`, `)})
+        SELECT ${childId}, ${s.platform}, ${s.chatId}, ${s.threadId}, ${s.userId}, ${s.userIdAlt}, COALESCE(${s.chatType}, 'dm'),
+          ${s.notifierProfile}, COALESCE(${s.deliveryMode}, 'notify'), ${s.deliveryMetadata}, ${now}, ${caughtUp(childId)}, 0
+        FROM ${s} WHERE ${inArray(s.taskId, [...parentIds])}`);
+    },
+
+    brokenDown: async () =>
+      db
+        .select({
+          id: tasks.id,
+          consecutiveFailures: tasks.consecutiveFailures,
+          lastFailureError: tasks.lastFailureError,
+        })
+        .from(tasks)
+        .where(rules.brokeDown(tasks))
+        .all(),
+    troubledLinks: async () =>
+      db
+        .select({ child: taskLinks.childId, parent: taskLinks.parentId, parentStatus: parent.status })
+        .from(taskLinks)
+        .innerJoin(tasks, eq(tasks.id, taskLinks.childId))
+        .leftJoin(parent, eq(parent.id, taskLinks.parentId))
+        .where(and(inArray(tasks.status, [...WAITING]), sql`(${parent.id} IS NULL OR ${rules.brokeDown(parent)})`))
+        .all(),
+    orphanSubscriptions: async () =>
+      db
+        .select({
+          taskId: kanbanNotifySubs.taskId,
+          platform: kanbanNotifySubs.platform,
+          chatId: kanbanNotifySubs.chatId,
+          threadId: kanbanNotifySubs.threadId,
+        })
+        .from(kanbanNotifySubs)
+        .where(notExists(db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, kanbanNotifySubs.taskId))))
+        .all(),
+    archivedBefore: async (cutoff) => {
+      const archivedAt = sql`COALESCE((SELECT MAX(${taskEvents.createdAt}) FROM ${taskEvents}
+        WHERE ${taskEvents.taskId} = ${tasks.id} AND ${taskEvents.kind} = 'archived'), ${tasks.createdAt})`;
+      return db
+        .select({ id: tasks.id, recipe: recipeInstanceTasks.instanceId })
+        .from(tasks)
+        .leftJoin(recipeInstanceTasks, eq(recipeInstanceTasks.taskId, tasks.id))
+        .where(and(eq(tasks.status, 'archived'), sql`${archivedAt} <= ${cutoff}`))
+        .all();
+    },
+    deleteTasks: async (all) => {
+      // Bounded batches: SQLite limits how many values one statement binds.
+      for (let i = 0; i < all.length; i += 500) {
+        const ids = all.slice(i, i + 500);
+        const remove = (table: SQLiteTable, ...columns: SQLiteColumn[]) =>
+          db
+            .delete(table)
+            .where(or(...columns.map((column) => inArray(column, ids))))
+            .run();
+        remove(taskRuns, taskRuns.taskId);
+        remove(taskEvents, taskEvents.taskId);
+        remove(taskComments, taskComments.taskId);
+        remove(kanbanNotifySubs, kanbanNotifySubs.taskId);
+        remove(taskAttachments, taskAttachments.taskId);
+        remove(taskLinks, taskLinks.parentId, taskLinks.childId);
+        remove(tasks, tasks.id);
+      }
+    },
+  };
+}
