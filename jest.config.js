@@ -7,4 +7,6 @@ module.exports = {
   // Boot storms and child processes share two cores; one test file at a time keeps them honest.
   maxWorkers: 1,
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

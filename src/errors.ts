@@ -16,6 +16,8 @@ export const KANBAN_ERROR_CODES = [
   'SCHEMA_TOO_NEW',
   'MIGRATION_MODIFIED',
   'UNRECOGNISED_SCHEMA',
+  // a server engine
+  'CONNECTION_LOST',
   // boards and the repository
   'HOME_UNUSABLE',
   'INVALID_BOARD',

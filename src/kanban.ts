@@ -1,9 +1,13 @@
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { DEFAULT_BOARD, boardExists, makeFolder, resolveDbPath, writeBoardMeta } from './boards';
+import { DEFAULT_BOARD, boardExists, makeFolder, normalizeSlug, resolveDbPath, writeBoardMeta } from './boards';
 import { epochSeconds } from './clock';
 import { KanbanError } from './errors';
-import type { ConnectionOptions } from './engines/sqlite/connect';
+import { busyTimeout, type ConnectionOptions } from './engines/sqlite/connect';
+import type { Engine } from './core/port';
+import { pgEngine } from './engines/postgres/engine';
+import { ensurePgMigrated, type PgMigrationReport } from './engines/postgres/migrate';
+import { acquireBoardPool } from './engines/postgres/registry';
 import type { SchemaDb } from './engines/sqlite/engine';
 import { migrateOnce, type MigrationReport } from './engines/sqlite/migrate';
 import { acquireEngine, fileEntry, releaseEngine } from './engines/sqlite/registry';
@@ -53,7 +57,12 @@ import type { ClaimedEvents } from './core/notify';
 import * as taskOps from './core/tasks';
 
 export interface OpenKanbanOptions extends ConnectionOptions {
-  /** Board slug; default: KANBAN_BOARD, then `<home>/kanban/current`, then `default`. */
+  /**
+   * A PostgreSQL server's `postgres://` (or `postgresql://`) URL: the board is a schema of that
+   * database (`kanban_<board>`), made and migrated on first use. Without it, the board is a file.
+   */
+  readonly url?: string;
+  /** Board slug; default: KANBAN_BOARD, then `<home>/kanban/current` (on a server: `default`), then `default`. */
   readonly board?: string;
   /** Root folder; default: KANBAN_HOME, then HERMES_KANBAN_HOME, then `~/.kanban`. */
   readonly home?: string;
@@ -235,11 +244,59 @@ export interface FileKanban extends Kanban {
   readonly db: SchemaDb;
 }
 
+/** The options of a board in a file: no server URL. */
+export type OpenFileOptions = OpenKanbanOptions & { readonly url?: undefined };
+
+/** A board kept on a PostgreSQL server: every write is one transaction holding the rows it relies on. */
+export interface ServerKanban extends Kanban {
+  /** The server and database, without credentials. */
+  readonly server: string;
+  /** What the boot step did to the board's schema. */
+  readonly migration: PgMigrationReport;
+}
+
+/** Whether a `--db` value or `KANBAN_DB` names a PostgreSQL server rather than a file. */
+export function isServerUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
 /**
- * Opens a board: resolves its file, creates the board's folder if needed, brings the file to the
- * current schema (once per process), and returns the repository. Call `close()` when done.
+ * Opens a board: on a server when `url` is given, else in its file. Creates the board if needed,
+ * brings it to the current schema (once per process), and returns the repository. Call `close()`
+ * when done.
  */
-export async function openKanban(options: OpenKanbanOptions = {}): Promise<FileKanban> {
+export function openKanban(options: OpenKanbanOptions & { readonly url: string }): Promise<ServerKanban>;
+export function openKanban(options?: OpenFileOptions): Promise<FileKanban>;
+export function openKanban(options: OpenKanbanOptions): Promise<FileKanban | ServerKanban>;
+export function openKanban(options: OpenKanbanOptions = {}): Promise<FileKanban | ServerKanban> {
+  return options.url === undefined ? openFileKanban(options) : openServerKanban(options.url, options);
+}
+
+async function openServerKanban(url: string, options: OpenKanbanOptions): Promise<ServerKanban> {
+  const board = normalizeSlug(options.board ?? process.env.KANBAN_BOARD);
+  const migration = await ensurePgMigrated(url, board);
+  const { board: pool, release } = acquireBoardPool(url, board, busyTimeout(options));
+  let open = true;
+  const ctx = context(pgEngine(pool), options, () => open);
+  const close = () => {
+    if (open) release();
+    open = false;
+  };
+  return { ...repository(ctx, board, close), server: migration.server, migration };
+}
+
+function context(engine: Engine, options: OpenKanbanOptions, isOpen: () => boolean): RepoContext {
+  return {
+    engine,
+    now: options.now ?? epochSeconds,
+    claimer: options.claimer ?? `${hostname()}:${process.pid}`,
+    newTaskId: options.newTaskId ?? taskOps.newTaskId,
+    retryBackoff: retryBackoff(options.retryBackoff),
+    isOpen,
+  };
+}
+
+async function openFileKanban(options: OpenKanbanOptions): Promise<FileKanban> {
   const { path, board, home } = resolveDbPath(options);
   const now = options.now ?? epochSeconds;
   if (board === DEFAULT_BOARD) makeFolder(dirname(path));
@@ -254,14 +311,7 @@ export async function openKanban(options: OpenKanbanOptions = {}): Promise<FileK
   };
   try {
     const migration = await migrateOnce(entry, engine, options);
-    const ctx: RepoContext = {
-      engine: engine.board(options),
-      now,
-      claimer: options.claimer ?? `${hostname()}:${process.pid}`,
-      newTaskId: options.newTaskId ?? taskOps.newTaskId,
-      retryBackoff: retryBackoff(options.retryBackoff),
-      isOpen: () => open,
-    };
+    const ctx = context(engine.board(options), options, () => open);
     return {
       ...repository(ctx, board, close),
       path: engine.path,

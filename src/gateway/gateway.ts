@@ -3,7 +3,7 @@ import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
 import { and, count as sqlCount, eq, isNull } from 'drizzle-orm';
 import { tasks, type TaskEvent } from '../core/schema';
 import { isKanbanError } from '../errors';
-import { type FileKanban, openKanban, type OpenKanbanOptions } from '../kanban';
+import { type FileKanban, openKanban, type OpenFileOptions } from '../kanban';
 import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../core/claims';
 import { SILENT_KINDS } from '../core/notify';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS, RECORD_RETRY_MS } from './defaults';
@@ -81,12 +81,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const home = resolveHome(options.home);
-  const connection: OpenKanbanOptions = {
+  const connection: OpenFileOptions = {
     ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
   };
   const open = (slug: string | undefined): Promise<FileKanban> => {
-    const target: OpenKanbanOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: slug };
+    const target: OpenFileOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: slug };
     return openKanban({ ...target, ...connection });
   };
   /** The dispatcher's and the notifier's handles of one board, opened at the same moment, as the original boots. */

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../helpers/postgres';
 
 const PROCESSES = 8;
 const TRIALS = 5;
+const LEDGER = 'kanban_default."__drizzle_migrations"';
 const tags = () => knownMigrations(PG_MIGRATIONS_FOLDER).map((m) => m.tag);
 
 async function rows(url: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -41,7 +42,10 @@ describe('the boot step on PostgreSQL', () => {
     expect((await ensurePgMigrated(url)).applied).toEqual(tags());
     forgetPgDatabase(url);
     expect((await ensurePgMigrated(url)).applied).toEqual([]);
-    const tables = await rows(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    const tables = await rows(
+      url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'kanban_default'",
+    );
     expect(tables.map((t) => t.table_name).sort()).toEqual(
       [
         '__drizzle_migrations',
@@ -66,7 +70,7 @@ describe('the boot step on PostgreSQL', () => {
         const answers = await releaseTogether<{ ok: boolean; applied: string[]; message?: string }>(children, { url });
         expect(answers.filter((a) => !a.ok)).toEqual([]);
         expect(answers.flatMap((a) => a.applied).sort()).toEqual(tags().sort());
-        const ledger = await rows(url, 'SELECT hash FROM "__drizzle_migrations"');
+        const ledger = await rows(url, `SELECT hash FROM ${LEDGER}`);
         expect(ledger).toHaveLength(tags().length);
       }
     } finally {
@@ -77,16 +81,16 @@ describe('the boot step on PostgreSQL', () => {
   it('refuses a ledger it does not know (SCHEMA_TOO_NEW) and a changed migration (MIGRATION_MODIFIED), writing nothing', async () => {
     const newer = await server.database('boot_newer');
     await ensurePgMigrated(newer);
-    await rows(newer, `INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES ('x', 4102444800000)`);
+    await rows(newer, `INSERT INTO ${LEDGER} (hash, created_at) VALUES ('x', 4102444800000)`);
     forgetPgDatabase(newer);
     expect((await refusal(ensurePgMigrated(newer))).code).toBe('SCHEMA_TOO_NEW');
-    expect(await rows(newer, 'SELECT hash FROM "__drizzle_migrations"')).toHaveLength(tags().length + 1);
+    expect(await rows(newer, `SELECT hash FROM ${LEDGER}`)).toHaveLength(tags().length + 1);
     const changed = await server.database('boot_changed');
     await ensurePgMigrated(changed);
-    await rows(changed, `UPDATE "__drizzle_migrations" SET hash = 'edited'`);
+    await rows(changed, `UPDATE ${LEDGER} SET hash = 'edited'`);
     forgetPgDatabase(changed);
     expect((await refusal(ensurePgMigrated(changed))).code).toBe('MIGRATION_MODIFIED');
-    expect(await rows(changed, `SELECT hash FROM "__drizzle_migrations" WHERE hash <> 'edited'`)).toEqual([]);
+    expect(await rows(changed, `SELECT hash FROM ${LEDGER} WHERE hash <> 'edited'`)).toEqual([]);
   });
 
   it('names the server, never the password, when it cannot connect (CANNOT_OPEN)', async () => {

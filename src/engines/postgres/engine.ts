@@ -1,0 +1,118 @@
+/**
+ * The server engine: one `pg` pool per server, database and board in a process, whose connections
+ * have the board's schema as their search path and a lock timeout of the handle's busy timeout.
+ * A write is one READ COMMITTED transaction on one pooled connection; the store takes the row
+ * locks the rules rely on (see `statements.ts`). A deadlock or serialization failure rolls the
+ * transaction back and runs it again whole, as SQLITE_BUSY does on a file; the other failures
+ * are classified by SQLSTATE for the server, never naming its password.
+ */
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { Pool, type PoolClient } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Engine, Store } from '../../core/port';
+import { KanbanError } from '../../errors';
+import { classifyPgError, sqlState } from './errors';
+import { quoted } from './migrate';
+import { pgStore } from './statements';
+
+/** SQLSTATEs after which the whole transaction is run again: serialization failure, deadlock. */
+const RETRIED = ['40001', '40P01'];
+const MAX_RETRIES = 20;
+
+interface Stores {
+  readonly write: Store;
+  readonly read: Store;
+}
+
+/** A board's pool and what this process knows of its connections. */
+export interface PgBoardPool {
+  readonly pool: Pool;
+  /** The server, database and board, for messages. */
+  readonly where: string;
+  readonly stores: WeakMap<PoolClient, Stores>;
+  /** Connections that reported an error or ended: a call that met one lost its connection. */
+  readonly broken: WeakSet<PoolClient>;
+}
+
+/** A pool whose connections work in `schema`, waiting at most `lockTimeoutMs` for a row lock. */
+export function createBoardPool(url: string, schema: string, where: string, lockTimeoutMs: number): PgBoardPool {
+  const pool = new Pool({
+    connectionString: url,
+    max: 10,
+    options: `-c search_path=${quoted(schema)} -c lock_timeout=${lockTimeoutMs}`,
+  });
+  const broken = new WeakSet<PoolClient>();
+  // An idle connection the server closed must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => broken.add(client));
+    client.on('end', () => broken.add(client));
+  });
+  return { pool, where, stores: new WeakMap(), broken };
+}
+
+function storesOf(board: PgBoardPool, client: PoolClient): Stores {
+  let stores = board.stores.get(client);
+  if (!stores) {
+    const db = drizzle({ client });
+    stores = { write: pgStore(db, true), read: pgStore(db, false) };
+    board.stores.set(client, stores);
+  }
+  return stores;
+}
+
+/** What a failure means to the caller: a lost connection, a classified server failure, or the rule's own refusal. */
+function classify(board: PgBoardPool, client: PoolClient | undefined, error: unknown): unknown {
+  if (error instanceof KanbanError) return error;
+  if (client && board.broken.has(client) && sqlState(error) === undefined) {
+    return new KanbanError(
+      'CONNECTION_LOST',
+      `The connection to ${board.where} was lost during the call; its transaction was not committed (if the loss came during COMMIT, check the task before retrying)`,
+      { cause: error },
+    );
+  }
+  return classifyPgError(error, board.where);
+}
+
+async function onConnection<T>(board: PgBoardPool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  let client: PoolClient | undefined;
+  try {
+    client = await board.pool.connect();
+    return await fn(client);
+  } catch (error) {
+    throw classify(board, client, error);
+  } finally {
+    // A broken connection is destroyed instead of going back to the pool: the next call reconnects.
+    client?.release(client && board.broken.has(client));
+  }
+}
+
+/** The rules' engine over a board's pool. */
+export function pgEngine(board: PgBoardPool): Engine {
+  const transaction = <T>(fn: (store: Store) => Promise<T>) =>
+    onConnection(board, async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(storesOf(board, client).write);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (!board.broken.has(client)) await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  return {
+    where: board.where,
+    write: async (fn) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await transaction(fn);
+        } catch (error) {
+          if (!RETRIED.includes(sqlState(error) ?? '') || attempt >= MAX_RETRIES) throw error;
+          await sleep(Math.random() * 2 ** Math.min(attempt, 6));
+        }
+      }
+    },
+    read: (fn) => onConnection(board, (client) => fn(storesOf(board, client).read)),
+  };
+}
