@@ -91,6 +91,8 @@ export interface OpenKanbanOptions extends ConnectionOptions {
 export interface Kanban {
   /** The board slug, or undefined when opened by file. */
   readonly board: string | undefined;
+  /** Where the board is kept, for people: its file, or its board and server (never a password). */
+  readonly location: string;
   /** Gives back this handle's use of the connection; the last handle of a file closes it. Later calls are `CLOSED`. */
   close(): void;
 
@@ -255,6 +257,11 @@ export interface ServerKanban extends Kanban {
   readonly migration: PgMigrationReport;
 }
 
+/** Whether the board is kept in a file (it has a path and a Drizzle database). */
+export function isFileKanban(kb: Kanban): kb is FileKanban {
+  return 'path' in kb && 'db' in kb;
+}
+
 /** Whether a `--db` value or `KANBAN_DB` names a PostgreSQL server rather than a file. */
 export function isServerUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -342,6 +349,7 @@ function retryBackoff(given: OpenKanbanOptions['retryBackoff']): RetryBackoff {
 function repository(ctx: RepoContext, board: string | undefined, close: () => void): Kanban {
   return {
     board,
+    location: ctx.engine.where,
     close,
     createTask: (input) => taskOps.createTask(ctx, input),
     findTask: (id) => taskOps.findTask(ctx, id),

@@ -11,7 +11,7 @@ import {
 } from '../boards';
 import { KanbanError } from '../errors';
 import { epochSeconds } from '../clock';
-import { openKanban } from '../kanban';
+import { isFileKanban, openKanban } from '../kanban';
 import { statsText } from '../view/render';
 import { globals, print, withBoard } from './shared';
 
@@ -20,15 +20,21 @@ export function registerBoardCommands(program: Command): void {
     .command('migrate')
     .description('bring the board file to the current schema (adopting a file of the original program)')
     .action((_opts, command: Command) =>
-      withBoard(command, async (kb) =>
+      withBoard(command, async (kb) => {
+        if (!isFileKanban(kb)) {
+          return print(command, kb.migration, (m) => {
+            const what = m.applied.length === 0 ? 'already current' : `applied ${m.applied.join(', ')}`;
+            return `${kb.location}: ${what} (schema ${m.schemaVersion})`;
+          });
+        }
         print(command, kb.migration, (m) => {
           const what =
             m.applied.length === 0
               ? 'already current'
               : `${m.adopted ? 'adopted; recorded' : 'applied'} ${m.applied.join(', ')}`;
           return `${m.path}: ${what} (schema ${m.schemaVersion}, journal ${m.journalMode})`;
-        }),
-      ),
+        });
+      }),
     );
 
   program
@@ -40,16 +46,16 @@ export function registerBoardCommands(program: Command): void {
         print(
           command,
           {
-            path: kb.path,
+            path: kb.location,
             board: kb.board ?? null,
             schemaVersion: kb.migration.schemaVersion,
-            journalMode: kb.migration.journalMode,
+            journalMode: isFileKanban(kb) ? kb.migration.journalMode : null,
             stats,
           },
           (s) =>
             [
               `board ${s.board ?? '(file)'} at ${s.path}`,
-              `schema ${s.schemaVersion}, journal ${s.journalMode}`,
+              `schema ${s.schemaVersion}${s.journalMode ? `, journal ${s.journalMode}` : ''}`,
               statsText(stats),
             ].join('\n'),
         );
@@ -98,7 +104,7 @@ export function registerBoardCommands(program: Command): void {
           slug: kb.board ?? null,
           name: meta?.name ?? null,
           description: meta?.description ?? '',
-          dbPath: kb.path,
+          dbPath: kb.location,
           stats: await kb.stats(),
         };
         print(command, shown, (b) =>

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Run } from '../core/schema';
 import { dispatchLockHolder, dispatchLockPath } from '../gateway/dispatch-lock';
 import type { Diagnostic } from '../core/health';
+import { isFileKanban } from '../kanban';
 import { printable } from '../view/text';
 import { nonNegative, oneOf, print, withBoard } from './shared';
 
@@ -64,7 +65,8 @@ export function registerHealthCommands(program: Command): void {
     .action((f: { severity?: (typeof SEVERITIES)[number]; task?: string }, command: Command) =>
       withBoard(command, async (kb) => {
         if (f.task !== undefined) await kb.getTask(f.task);
-        const lock = orphanedLock(kb.path);
+        // The dispatch lock is a file's: a server board has many dispatchers and no such lock.
+        const lock = isFileKanban(kb) ? orphanedLock(kb.path) : undefined;
         const all = [...(lock ? [lock] : []), ...(await kb.diagnostics())];
         const shown = all.filter(
           (d) => (f.severity !== 'error' || d.severity === 'error') && (f.task === undefined || d.taskId === f.task),

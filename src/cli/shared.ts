@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { boardExists, normalizeSlug, resolveHome } from '../boards';
 import { isKanbanError, KanbanError } from '../errors';
-import { type FileKanban, openKanban } from '../kanban';
+import { type FileKanban, isServerUrl, openKanban, type ServerKanban } from '../kanban';
 
 export interface GlobalOptions {
   home?: string;
@@ -22,10 +22,16 @@ export function connectionOptions(command: Command): { busyTimeoutMs?: number } 
   return busyTimeout === undefined ? {} : { busyTimeoutMs: busyTimeout };
 }
 
-/** The global options, once a `--board` they name is known to exist (unless `--db` overrides it). */
+/** The server URL `--db` or KANBAN_DB names, if either names one rather than a file. */
+export function serverUrl(command: Command): string | undefined {
+  const target = globals(command).db ?? process.env.KANBAN_DB;
+  return target !== undefined && isServerUrl(target) ? target : undefined;
+}
+
+/** The global options, once a `--board` they name is known to exist (unless `--db` overrides it or names a server). */
 export function requireBoard(command: Command): GlobalOptions {
   const options = globals(command);
-  if (options.board === undefined || options.db) return options;
+  if (options.board === undefined || options.db || serverUrl(command)) return options;
   const home = resolveHome(options.home);
   const slug = normalizeSlug(options.board);
   if (!boardExists(home, slug)) {
@@ -38,15 +44,16 @@ export function requireBoard(command: Command): GlobalOptions {
 }
 
 /**
- * Opens the board the global options name, runs `fn`, and closes it. A `--board` that does not
- * exist is refused: only `boards create` makes boards.
+ * Opens the board the global options name, in its file or on the server `--db` (or KANBAN_DB)
+ * names, runs `fn`, and closes it. A `--board` whose file does not exist is refused: only
+ * `boards create` makes boards in files.
  */
-export async function withBoard<T>(command: Command, fn: (kb: FileKanban) => Promise<T>): Promise<T> {
+export async function withBoard<T>(command: Command, fn: (kb: FileKanban | ServerKanban) => Promise<T>): Promise<T> {
   const { home, board, db } = requireBoard(command);
+  const url = serverUrl(command);
   const kb = await openKanban({
-    ...(home && { home }),
+    ...(url ? { url } : { ...(home && { home }), ...(db && { dbPath: db }) }),
     ...(board !== undefined && { board }),
-    ...(db && { dbPath: db }),
     ...connectionOptions(command),
   });
   try {

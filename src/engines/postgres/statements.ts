@@ -16,7 +16,9 @@
  *   on the child before, so two parents finished at once cannot both miss their child;
  * - the cycle check before a link, and the lookup of an idempotency key, take a transaction-level
  *   advisory lock of the board's schema, so two opposite links or two creates with one key queue.
- * The store of reads takes no lock at all.
+ * The store of reads takes no lock at all. Transactions that lock two tasks in opposite orders (two
+ * opposite links each read parent, then child) can still deadlock: PostgreSQL then aborts one with
+ * SQLSTATE 40P01, for the engine to retry.
  */
 import {
   and,
@@ -59,7 +61,8 @@ const param = (name: string): SQL => sql`${ph(name)}`;
 
 /**
  * Priority first, then age, as the SQLite store's `CLAIM_ORDER`. `NULLS LAST` keeps SQLite's order
- * for a NULL priority (there NULL is the smallest value; PostgreSQL's `DESC` puts it first).
+ * for a NULL priority (there NULL is the smallest value; PostgreSQL's `DESC` puts it first). The
+ * schema's `idx_tasks_claim_order` (`priority DESC`, so NULLS FIRST) cannot serve this order.
  */
 const CLAIM_ORDER = [sql`${tasks.priority} DESC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id)];
 
@@ -124,7 +127,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .from(tasks)
       .where(eq(tasks.id, ph('id')))
       .$dynamic();
-    return locking ? query.for('update').prepare('kanban_task_by_id_for_update') : query.prepare('kanban_task_by_id');
+    return (locking ? query.for('update') : query).prepare(named('task_by_id'));
   });
   const byKey = once(() =>
     db
@@ -407,6 +410,8 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .select()
       .from(tasks)
       .where(and(eq(tasks.status, 'running'), lt(tasks.claimExpires, ph('now'))))
+      // One order for every reaper, so two lock the same rows in the same order.
+      .orderBy(asc(tasks.createdAt), asc(tasks.id))
       .$dynamic();
     return (locking ? query.for('update') : query).prepare(named('expired_claims'));
   });
