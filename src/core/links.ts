@@ -15,8 +15,12 @@ export type { LinkedTask };
 export async function linkTasks(ctx: RepoContext, parentId: string, childId: string): Promise<void> {
   if (parentId === childId) throw new KanbanError('CYCLE', `A task cannot depend on itself (${parentId})`);
   await write(ctx, async (tx, now) => {
-    const parent = found(await tx.q.taskById(parentId), parentId);
-    const child = found(await tx.q.taskById(childId), childId);
+    // Read (and on a server, lock) the two tasks in id order, so opposite links made at once queue instead of deadlocking.
+    const inOrder = parentId < childId;
+    const first = await tx.q.taskById(inOrder ? parentId : childId);
+    const second = await tx.q.taskById(inOrder ? childId : parentId);
+    const parent = found(inOrder ? first : second, parentId);
+    const child = found(inOrder ? second : first, childId);
     if (await tx.q.reaches(childId, parentId)) {
       throw new KanbanError(
         'CYCLE',

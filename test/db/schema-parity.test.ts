@@ -25,13 +25,18 @@ function shape(config: Config, render: (sql: SQL) => string) {
 }
 
 const sqliteDialect = new SQLiteSyncDialect();
+const asPostgresOrder = (expression: string) => expression.replace(/ DESC$/, ' DESC NULLS LAST');
 const pgDialect = new PgDialect();
 
 describe('the SQLite and PostgreSQL schemas', () => {
   it('declare the same tables, columns, nullability, defaults, keys and indexes', () => {
     const fromSqlite = Object.values<unknown>(sqlite)
       .filter((value): value is SQLiteTable => is(value, SQLiteTable))
-      .map((t) => [getTableName(t), shape(sqliteConfig(t), (q) => sqliteDialect.sqlToQuery(q).sql)] as const);
+      // SQLite sorts NULL below every value, so its `DESC` is PostgreSQL's `DESC NULLS LAST`.
+      .map(
+        (t) =>
+          [getTableName(t), shape(sqliteConfig(t), (q) => asPostgresOrder(sqliteDialect.sqlToQuery(q).sql))] as const,
+      );
     const fromPostgres = Object.values<unknown>(postgres)
       .filter((value): value is PgTable => is(value, PgTable))
       .map((t) => [getTableName(t), shape(pgConfig(t), (q) => pgDialect.sqlToQuery(q).sql)] as const);

@@ -113,6 +113,15 @@ export function pgEngine(board: PgBoardPool): Engine {
         }
       }
     },
-    read: (fn) => onConnection(board, (client) => fn(storesOf(board, client).read)),
+    // One snapshot for a read of several statements (counts, a subscriber and its events).
+    read: (fn) =>
+      onConnection(board, async (client) => {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        try {
+          return await fn(storesOf(board, client).read);
+        } finally {
+          if (!board.broken.has(client)) await client.query('COMMIT').catch(() => undefined);
+        }
+      }),
   };
 }

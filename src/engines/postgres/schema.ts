@@ -81,7 +81,7 @@ export const tasks = pgTable(
     index('idx_tasks_status').on(t.status),
     index('idx_tasks_tenant').on(t.tenant),
     index('idx_tasks_idempotency').on(t.idempotencyKey),
-    index('idx_tasks_claim_order').on(t.status, sql`${t.priority} DESC`, t.createdAt, t.id),
+    index('idx_tasks_claim_order').on(t.status, sql`${t.priority} DESC NULLS LAST`, t.createdAt, t.id),
     index('idx_tasks_session_id').on(t.sessionId),
   ],
 );
