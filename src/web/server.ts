@@ -7,9 +7,10 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { resolveHome } from '../boards';
+import { normalizeSlug, resolveHome } from '../boards';
+import { describeServer } from '../engines/postgres/errors';
 import { KanbanError } from '../errors';
-import { openKanban } from '../kanban';
+import { type Kanban, openKanban } from '../kanban';
 import { accessControl, isLoopback } from './access';
 import { api, boardsOf, type Boards, openedOnce } from './api';
 
@@ -28,6 +29,10 @@ export interface ServeOptions {
   readonly home?: string;
   /** One database file instead of the home's boards; it shows as the board `file`. */
   readonly dbPath?: string;
+  /** A PostgreSQL server's URL instead of the home's boards: its board `board` is served. */
+  readonly url?: string;
+  /** The board on the server `url` names; default `default`. */
+  readonly board?: string;
   readonly port?: number;
   readonly host?: string;
   /** Required when `host` is not a loopback address; then every API request must carry it. */
@@ -43,20 +48,18 @@ export interface BoardServer {
   close(): Promise<void>;
 }
 
-function fileBoards(dbPath: string, busyTimeoutMs: number | undefined): Boards & { close(): void } {
-  const board = openedOnce(() => openKanban({ dbPath, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) }));
+/** One board, under one slug: a file given by path, or a board on a server. */
+function oneBoard(slug: string, name: string, open: () => Promise<Kanban>): Boards & { close(): void } {
+  const board = openedOnce(open);
   return {
-    open(slug) {
-      if (slug !== 'file')
+    open(asked) {
+      if (asked !== slug)
         return Promise.reject(
-          new KanbanError(
-            'BOARD_NOT_FOUND',
-            `This server shows one file, as the board "file"; there is no board ${slug}`,
-          ),
+          new KanbanError('BOARD_NOT_FOUND', `This server shows one board, "${slug}"; there is no board ${asked}`),
         );
       return board.get();
     },
-    list: () => [{ slug: 'file', name: basename(dbPath) }],
+    list: () => [{ slug, name }],
     close: board.close,
   };
 }
@@ -73,9 +76,14 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
   }
   const home = resolveHome(options.home);
   const busy = options.busyTimeoutMs;
-  const boards = options.dbPath
-    ? fileBoards(options.dbPath, busy)
-    : boardsOf(home, (board) => openKanban({ home, board, ...(busy !== undefined && { busyTimeoutMs: busy }) }));
+  const connection = busy !== undefined ? { busyTimeoutMs: busy } : {};
+  const { url, dbPath } = options;
+  const slug = normalizeSlug(options.board);
+  const boards = url
+    ? oneBoard(slug, `${slug} on ${describeServer(url)}`, () => openKanban({ url, board: slug, ...connection }))
+    : dbPath
+      ? oneBoard('file', basename(dbPath), () => openKanban({ dbPath, ...connection }))
+      : boardsOf(home, (board) => openKanban({ home, board, ...connection }));
   const page = Object.fromEntries(
     Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]),
   );

@@ -3,6 +3,8 @@ import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeServer } from '../../src/engines/postgres/errors';
+import { newServerBoard, testServerUrl } from '../helpers/board';
 import { execScript, withTempDir } from '../helpers/temp';
 
 interface Call {
@@ -306,5 +308,35 @@ describe('the web API', () => {
 
   it('refuses to listen beyond the loopback without a token', async () => {
     await expect(startServer({ host: '0.0.0.0', port: 0 })).rejects.toMatchObject({ code: 'TOKEN_REQUIRED' });
+  });
+});
+
+describe('the web API on a server board', () => {
+  it('serves one board of a PostgreSQL server: its tasks, a move, its stats; other slugs are BOARD_NOT_FOUND', async () => {
+    const url = testServerUrl();
+    const board = newServerBoard();
+    const kb = await openKanban({ url, board });
+    const task = await kb.createTask({ title: 'on the server' });
+    const server = await startServer({ url, board, port: 0 });
+    try {
+      const call = async (method: string, path: string) => {
+        const response = await fetch(`${server.url}api${path}`, { method });
+        return { status: response.status, json: await response.json() };
+      };
+      expect((await call('GET', '/boards')).json).toEqual([
+        { slug: board, name: `${board} on ${describeServer(url)}` },
+      ]);
+      expect((await call('GET', `/boards/${board}/tasks`)).json).toMatchObject([{ id: task.id, status: 'ready' }]);
+      expect((await call('POST', `/boards/${board}/tasks/${task.id}/complete`)).json).toMatchObject({ status: 'done' });
+      expect((await kb.getTask(task.id)).status).toBe('done');
+      expect((await call('GET', `/boards/${board}/stats`)).json).toMatchObject({ total: 1 });
+      expect(await call('GET', '/boards/other/tasks')).toMatchObject({
+        status: 404,
+        json: { code: 'BOARD_NOT_FOUND' },
+      });
+    } finally {
+      await server.close();
+      kb.close();
+    }
   });
 });
