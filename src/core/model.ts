@@ -62,6 +62,8 @@ export const PARENT_FINISHED: readonly TaskStatus[] = ['done', 'archived'];
  * `todo` unless every parent is `done` (an archived parent included); promotion then moves it on.
  */
 export const PARENT_DONE: readonly TaskStatus[] = ['done'];
+/** Statuses of a task that waits for its parents: the diagnostics look at their links. */
+export const WAITING_FOR_PARENTS: readonly TaskStatus[] = ['todo', 'ready', 'blocked', 'triage'];
 
 /** Failures in a row before the breaker blocks a task, when neither the task nor the caller says. */
 export const DEFAULT_FAILURE_LIMIT = 2;

@@ -21,10 +21,13 @@ describe('the kanban command on a server board', () => {
       expect(child.status).toBe('todo');
       expect(run('--json', 'complete', parent.id).json()).toMatchObject({ status: 'done' });
       const listed = run('--json', 'list').json();
-      expect(listed.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
-        [child.id, 'ready'],
-        [parent.id, 'done'],
-      ]);
+      const statuses = new Map(listed.map((t: { id: string; status: string }) => [t.id, t.status]));
+      expect(statuses).toEqual(
+        new Map([
+          [child.id, 'ready'],
+          [parent.id, 'done'],
+        ]),
+      );
       const kinds = run('--json', 'events', '--task', child.id)
         .json()
         .map((e: { kind: string }) => e.kind);

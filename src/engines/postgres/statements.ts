@@ -30,19 +30,17 @@ import {
   inArray,
   isNotNull,
   isNull,
-  lt,
   max,
   ne,
   notExists,
   or,
-  type Placeholder,
   type SQL,
   sql,
 } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { alias, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
-import type { Lane } from '../../core/model';
-import type { CandidateFilter, ListFilter, Store, SubscriberKey } from '../../core/port';
+import { type Lane, WAITING_FOR_PARENTS } from '../../core/model';
+import type { CandidateFilter, ListFilter, Store } from '../../core/port';
 import { boardRules, type Dialect } from '../../core/predicates';
 import {
   kanbanNotifySubs,
@@ -54,10 +52,7 @@ import {
   taskRuns,
   tasks,
 } from './schema';
-
-const ph = sql.placeholder;
-/** A placeholder where drizzle's `set()` takes only values or SQL. */
-const param = (name: string): SQL => sql`${ph(name)}`;
+import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, shapes, TASK_INSERT } from '../shapes';
 
 /**
  * Priority first, then age, as the SQLite store's `CLAIM_ORDER`. `NULLS LAST` keeps SQLite's order
@@ -65,24 +60,6 @@ const param = (name: string): SQL => sql`${ph(name)}`;
  * schema's `idx_tasks_claim_order` (`priority DESC`, so NULLS FIRST) cannot serve this order.
  */
 const CLAIM_ORDER = [sql`${tasks.priority} DESC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id)];
-
-function once<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}
-
-function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K, key: string) => T): (shape: K) => T {
-  const built = new Map<string, T>();
-  return (shape) => {
-    const key = keyOf(shape);
-    let value = built.get(key);
-    if (value === undefined) {
-      value = build(shape, key);
-      built.set(key, value);
-    }
-    return value;
-  };
-}
 
 const parent = alias(tasks, 'parent');
 
@@ -92,22 +69,8 @@ const postgres: Dialect = {
   jsonField: (column, key) => sql`(${column}::jsonb ->> ${key})`,
   int64: (value) => sql`CAST(${value} AS bigint)`,
 };
+const shape = shapes({ tasks, taskEvents, taskRuns, kanbanNotifySubs });
 const rules = boardRules({ tasks, taskEvents, taskRuns, taskLinks, parent }, postgres);
-/** Statuses of a task that waits for its parents: the diagnostics look at their links. */
-const WAITING = ['todo', 'ready', 'blocked', 'triage'] as const;
-
-/** A subscriber's key, given as values or as placeholders of a prepared statement. */
-const keyOf = (key: Record<keyof SubscriberKey, string | Placeholder>) =>
-  and(
-    eq(kanbanNotifySubs.taskId, key.taskId),
-    eq(kanbanNotifySubs.platform, key.platform),
-    eq(kanbanNotifySubs.chatId, key.chatId),
-    eq(kanbanNotifySubs.threadId, key.threadId),
-  );
-
-/** The subscription cursor of a task caught up to its newest event. */
-const caughtUp = (taskId: string) =>
-  sql`(SELECT COALESCE(MAX(${taskEvents.id}), 0) FROM ${taskEvents} WHERE ${taskEvents.taskId} = ${taskId})`;
 
 /** A transaction-level advisory lock on `name` (text SQL) within the board's schema, released at COMMIT or ROLLBACK. */
 const advisoryLock = (name: SQL) => sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ${name}))`;
@@ -141,26 +104,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
   const insertTask = once(() =>
     db
       .insert(tasks)
-      .values({
-        id: ph('id'),
-        title: ph('title'),
-        body: ph('body'),
-        assignee: ph('assignee'),
-        status: ph('status'),
-        priority: ph('priority'),
-        createdBy: ph('createdBy'),
-        createdAt: ph('createdAt'),
-        workspaceKind: ph('workspaceKind'),
-        workspacePath: ph('workspacePath'),
-        tenant: ph('tenant'),
-        idempotencyKey: ph('idempotencyKey'),
-        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
-        skills: ph('skills'),
-        maxRetries: ph('maxRetries'),
-        modelOverride: ph('modelOverride'),
-        providerOverride: ph('providerOverride'),
-        reasoningEffort: ph('reasoningEffort'),
-      })
+      .values(TASK_INSERT)
       .onConflictDoNothing({ target: tasks.id })
       .returning()
       .prepare('kanban_insert_task'),
@@ -215,17 +159,13 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     return (locking ? query.for('update', { of: tasks, skipLocked: true }) : query).prepare(named('review_candidate'));
   });
   const demote = once(() =>
-    db
-      .update(tasks)
-      .set({ status: 'todo' })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
-      .prepare('kanban_demote_to_todo'),
+    db.update(tasks).set({ status: 'todo' }).where(shape.unclaimedIn).prepare('kanban_demote_to_todo'),
   );
   const newestPayload = once(() =>
     db
       .select({ payload: taskEvents.payload })
       .from(taskEvents)
-      .where(and(eq(taskEvents.taskId, ph('taskId')), eq(taskEvents.kind, ph('kind'))))
+      .where(shape.eventsOfKind)
       .orderBy(desc(taskEvents.id))
       .limit(1)
       .prepare('kanban_newest_payload'),
@@ -234,7 +174,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     db
       .select({ payload: taskEvents.payload })
       .from(taskEvents)
-      .where(and(eq(taskEvents.runId, ph('runId')), eq(taskEvents.kind, 'claimed')))
+      .where(shape.claimedEvent)
       .limit(1)
       .prepare('kanban_claimed_from'),
   );
@@ -246,82 +186,20 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .prepare('kanban_resume_lane'),
   );
   const insertRun = once(() =>
-    db
-      .insert(taskRuns)
-      .values({
-        taskId: ph('taskId'),
-        profile: ph('profile'),
-        stepKey: ph('stepKey'),
-        status: 'running',
-        claimLock: ph('claimLock'),
-        claimExpires: ph('claimExpires'),
-        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
-        lastHeartbeatAt: ph('startedAt'),
-        startedAt: ph('startedAt'),
-      })
-      .returning({ id: taskRuns.id })
-      .prepare('kanban_insert_run'),
+    db.insert(taskRuns).values(RUN_INSERT).returning({ id: taskRuns.id }).prepare('kanban_insert_run'),
   );
-  const claim = once(() =>
-    db
-      .update(tasks)
-      .set({
-        status: 'running',
-        claimLock: param('claimer'),
-        claimExpires: param('expires'),
-        startedAt: sql`COALESCE(${tasks.startedAt}, ${ph('now')})`,
-        lastHeartbeatAt: param('now'),
-        currentRunId: param('runId'),
-      })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
-      .prepare('kanban_claim'),
-  );
+  const claim = once(() => db.update(tasks).set(shape.claimSet).where(shape.unclaimedIn).prepare('kanban_claim'));
   const release = once(() =>
     db
       .update(tasks)
-      .set({
-        status: param('status'),
-        completedAt: param('completedAt'),
-        result: param('result'),
-        consecutiveFailures: param('consecutiveFailures'),
-        lastFailureError: param('lastFailureError'),
-        blockKind: param('blockKind'),
-        blockRecurrences: param('blockRecurrences'),
-        assignee: param('assignee'),
-        claimLock: null,
-        claimExpires: null,
-        workerPid: null,
-        currentRunId: null,
-      })
+      .set(RELEASE_SET)
       .where(eq(tasks.id, ph('id')))
       .prepare('kanban_release'),
   );
   const closeRun = once(() =>
-    db
-      .update(taskRuns)
-      .set({
-        status: param('status'),
-        outcome: param('outcome'),
-        endedAt: param('endedAt'),
-        summary: param('summary'),
-        error: param('error'),
-        metadata: sql`COALESCE(${ph('metadata')}, ${taskRuns.metadata})`,
-      })
-      .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
-      .prepare('kanban_close_run'),
+    db.update(taskRuns).set(shape.closeRunSet).where(shape.openRun).prepare('kanban_close_run'),
   );
-  const insertEvent = once(() =>
-    db
-      .insert(taskEvents)
-      .values({
-        taskId: ph('taskId'),
-        kind: ph('kind'),
-        runId: ph('runId'),
-        payload: ph('payload'),
-        createdAt: ph('createdAt'),
-      })
-      .prepare('kanban_insert_event'),
-  );
+  const insertEvent = once(() => db.insert(taskEvents).values(EVENT_INSERT).prepare('kanban_insert_event'));
 
   const promotable = (only: SQL | undefined) => and(rules.promotable, only);
   // A promoted task resumes the lane it left: review when its newest move came from review.
@@ -394,14 +272,14 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
   const renewTask = once(() =>
     db
       .update(tasks)
-      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .set(RENEW_SET)
       .where(eq(tasks.id, ph('id')))
       .prepare('kanban_renew_task'),
   );
   const renewRun = once(() =>
     db
       .update(taskRuns)
-      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .set(RENEW_SET)
       .where(eq(taskRuns.id, ph('runId')))
       .prepare('kanban_renew_run'),
   );
@@ -409,7 +287,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     const query = db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.status, 'running'), lt(tasks.claimExpires, ph('now'))))
+      .where(shape.expired)
       // One order for every reaper, so two lock the same rows in the same order.
       .orderBy(asc(tasks.createdAt), asc(tasks.id))
       .$dynamic();
@@ -419,7 +297,14 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     const query = db
       .select()
       .from(kanbanNotifySubs)
-      .where(keyOf({ taskId: ph('taskId'), platform: ph('platform'), chatId: ph('chatId'), threadId: ph('threadId') }))
+      .where(
+        shape.subscriber({
+          taskId: ph('taskId'),
+          platform: ph('platform'),
+          chatId: ph('chatId'),
+          threadId: ph('threadId'),
+        }),
+      )
       .$dynamic();
     return (locking ? query.for('update') : query).prepare(named('subscription'));
   });
@@ -623,7 +508,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       // RETURNING gives the row as it stands after either branch, inserted or updated.
       const [sub] = await db
         .insert(s)
-        .values({ ...row, lastEventId: caughtUp(row.taskId) })
+        .values({ ...row, lastEventId: shape.caughtUp(row.taskId) })
         .onConflictDoUpdate({
           target: [s.taskId, s.platform, s.chatId, s.threadId],
           set: {
@@ -646,7 +531,8 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
           threadId: key.threadId,
         })
       )[0],
-    deleteSubscription: async (key) => ((await db.delete(kanbanNotifySubs).where(keyOf(key))).rowCount ?? 0) > 0,
+    deleteSubscription: async (key) =>
+      ((await db.delete(kanbanNotifySubs).where(shape.subscriber(key))).rowCount ?? 0) > 0,
     subscriptions: async (taskId) =>
       db
         .select()
@@ -658,13 +544,15 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         await db
           .update(kanbanNotifySubs)
           .set({ lastEventId: eventId })
-          .where(and(keyOf(key), expected === undefined ? undefined : eq(kanbanNotifySubs.lastEventId, expected)))
+          .where(
+            and(shape.subscriber(key), expected === undefined ? undefined : eq(kanbanNotifySubs.lastEventId, expected)),
+          )
       ).rowCount ?? 0) > 0,
     advanceCursor: async (key, eventId) =>
       void (await db
         .update(kanbanNotifySubs)
         .set({ lastEventId: sql`GREATEST(${kanbanNotifySubs.lastEventId}, ${eventId})` })
-        .where(keyOf(key))),
+        .where(shape.subscriber(key))),
     inheritSubscriptions: async (childId, parentIds, now) => {
       const s = kanbanNotifySubs;
       const columns: PgColumn[] = [s.taskId, s.platform, s.chatId, s.threadId, s.userId, s.userIdAlt, s.chatType];
@@ -681,7 +569,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       await db.execute(sql`INSERT INTO ${s} (${sql.join(names, sql`, `)})
         SELECT CAST(${childId} AS text), ${s.platform}, ${s.chatId}, ${s.threadId}, ${s.userId}, ${s.userIdAlt},
           COALESCE(${s.chatType}, 'dm'), ${s.notifierProfile}, COALESCE(${s.deliveryMode}, 'notify'),
-          ${s.deliveryMetadata}, CAST(${now} AS bigint), ${caughtUp(childId)}, 0
+          ${s.deliveryMetadata}, CAST(${now} AS bigint), ${shape.caughtUp(childId)}, 0
         FROM ${s} WHERE ${inArray(s.taskId, [...parentIds])}
         ON CONFLICT DO NOTHING`);
     },
@@ -701,7 +589,12 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         .from(taskLinks)
         .innerJoin(tasks, eq(tasks.id, taskLinks.childId))
         .leftJoin(parent, eq(parent.id, taskLinks.parentId))
-        .where(and(inArray(tasks.status, [...WAITING]), sql`(${parent.id} IS NULL OR ${rules.brokeDown(parent)})`)),
+        .where(
+          and(
+            inArray(tasks.status, [...WAITING_FOR_PARENTS]),
+            sql`(${parent.id} IS NULL OR ${rules.brokeDown(parent)})`,
+          ),
+        ),
     orphanSubscriptions: async () =>
       db
         .select({

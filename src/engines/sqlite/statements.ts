@@ -14,7 +14,6 @@ import {
   inArray,
   isNotNull,
   isNull,
-  lt,
   max,
   ne,
   notExists,
@@ -23,9 +22,10 @@ import {
   type SQL,
 } from 'drizzle-orm';
 import { alias, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
-import type { CandidateFilter, ListFilter, Store, SubscriberKey } from '../../core/port';
-import type { Lane } from '../../core/model';
+import type { CandidateFilter, ListFilter, Store } from '../../core/port';
+import { type Lane, WAITING_FOR_PARENTS } from '../../core/model';
 import type { SyncDb } from './drizzle';
+import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, shapes, TASK_INSERT } from '../shapes';
 import {
   kanbanNotifySubs,
   recipeInstanceTasks,
@@ -38,30 +38,8 @@ import {
 } from '../../core/schema';
 import { boardRules, type Dialect } from '../../core/predicates';
 
-const ph = sql.placeholder;
-/** A placeholder where drizzle's `set()` takes only values or SQL. */
-const param = (name: string): SQL => sql`${ph(name)}`;
-
 /** Priority first, then age: the order of `listTasks` and of claims, which `idx_tasks_claim_order` serves. */
 export const CLAIM_ORDER = [sql`${tasks.priority} DESC`, asc(tasks.createdAt), asc(tasks.id)];
-
-function once<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}
-
-function memoBy<K, T>(keyOf: (shape: K) => string, build: (shape: K) => T): (shape: K) => T {
-  const built = new Map<string, T>();
-  return (shape) => {
-    const key = keyOf(shape);
-    let value = built.get(key);
-    if (value === undefined) {
-      value = build(shape);
-      built.set(key, value);
-    }
-    return value;
-  };
-}
 
 const parent = alias(tasks, 'parent');
 
@@ -70,21 +48,8 @@ const sqlite: Dialect = {
   jsonField: (column, key) => sql`(CASE WHEN json_valid(${column}) THEN json_extract(${column}, ${`$.${key}`}) END)`,
   int64: (value) => sql`${value}`,
 };
+const shape = shapes({ tasks, taskEvents, taskRuns, kanbanNotifySubs });
 const rules = boardRules({ tasks, taskEvents, taskRuns, taskLinks, parent }, sqlite);
-/** Statuses of a task that waits for its parents: the diagnostics look at their links. */
-const WAITING = ['todo', 'ready', 'blocked', 'triage'] as const;
-
-const keyOf = (key: SubscriberKey) =>
-  and(
-    eq(kanbanNotifySubs.taskId, key.taskId),
-    eq(kanbanNotifySubs.platform, key.platform),
-    eq(kanbanNotifySubs.chatId, key.chatId),
-    eq(kanbanNotifySubs.threadId, key.threadId),
-  );
-
-/** The subscription cursor of a task caught up to its newest event. */
-const caughtUp = (taskId: string) =>
-  sql`(SELECT COALESCE(MAX(${taskEvents.id}), 0) FROM ${taskEvents} WHERE ${taskEvents.taskId} = ${taskId})`;
 
 /**
  * The store of one connection: its statements run in whatever transaction the connection is in.
@@ -108,31 +73,7 @@ export function sqliteStore(db: SyncDb): Store {
       .prepare(),
   );
   const insertTask = once(() =>
-    db
-      .insert(tasks)
-      .values({
-        id: ph('id'),
-        title: ph('title'),
-        body: ph('body'),
-        assignee: ph('assignee'),
-        status: ph('status'),
-        priority: ph('priority'),
-        createdBy: ph('createdBy'),
-        createdAt: ph('createdAt'),
-        workspaceKind: ph('workspaceKind'),
-        workspacePath: ph('workspacePath'),
-        tenant: ph('tenant'),
-        idempotencyKey: ph('idempotencyKey'),
-        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
-        skills: ph('skills'),
-        maxRetries: ph('maxRetries'),
-        modelOverride: ph('modelOverride'),
-        providerOverride: ph('providerOverride'),
-        reasoningEffort: ph('reasoningEffort'),
-      })
-      .onConflictDoNothing({ target: tasks.id })
-      .returning()
-      .prepare(),
+    db.insert(tasks).values(TASK_INSERT).onConflictDoNothing({ target: tasks.id }).returning().prepare(),
   );
   const candidate = memoBy(
     (f: CandidateFilter) => `${f.assignee !== undefined}${f.tenant !== undefined}${f.assignedOnly === true}`,
@@ -176,29 +117,18 @@ export function sqliteStore(db: SyncDb): Store {
       .limit(1)
       .prepare(),
   );
-  const demote = once(() =>
-    db
-      .update(tasks)
-      .set({ status: 'todo' })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
-      .prepare(),
-  );
+  const demote = once(() => db.update(tasks).set({ status: 'todo' }).where(shape.unclaimedIn).prepare());
   const newestPayload = once(() =>
     db
       .select({ payload: taskEvents.payload })
       .from(taskEvents)
-      .where(and(eq(taskEvents.taskId, ph('taskId')), eq(taskEvents.kind, ph('kind'))))
+      .where(shape.eventsOfKind)
       .orderBy(desc(taskEvents.id))
       .limit(1)
       .prepare(),
   );
   const claimedEvent = once(() =>
-    db
-      .select({ payload: taskEvents.payload })
-      .from(taskEvents)
-      .where(and(eq(taskEvents.runId, ph('runId')), eq(taskEvents.kind, 'claimed')))
-      .limit(1)
-      .prepare(),
+    db.select({ payload: taskEvents.payload }).from(taskEvents).where(shape.claimedEvent).limit(1).prepare(),
   );
   const resumeLane = once(() =>
     db
@@ -207,82 +137,17 @@ export function sqliteStore(db: SyncDb): Store {
       .where(eq(tasks.id, ph('id')))
       .prepare(),
   );
-  const insertRun = once(() =>
-    db
-      .insert(taskRuns)
-      .values({
-        taskId: ph('taskId'),
-        profile: ph('profile'),
-        stepKey: ph('stepKey'),
-        status: 'running',
-        claimLock: ph('claimLock'),
-        claimExpires: ph('claimExpires'),
-        maxRuntimeSeconds: ph('maxRuntimeSeconds'),
-        lastHeartbeatAt: ph('startedAt'),
-        startedAt: ph('startedAt'),
-      })
-      .prepare(),
-  );
-  const claim = once(() =>
-    db
-      .update(tasks)
-      .set({
-        status: 'running',
-        claimLock: param('claimer'),
-        claimExpires: param('expires'),
-        startedAt: sql`COALESCE(${tasks.startedAt}, ${ph('now')})`,
-        lastHeartbeatAt: param('now'),
-        currentRunId: param('runId'),
-      })
-      .where(and(eq(tasks.id, ph('id')), eq(tasks.status, ph('from')), isNull(tasks.claimLock)))
-      .prepare(),
-  );
+  const insertRun = once(() => db.insert(taskRuns).values(RUN_INSERT).prepare());
+  const claim = once(() => db.update(tasks).set(shape.claimSet).where(shape.unclaimedIn).prepare());
   const release = once(() =>
     db
       .update(tasks)
-      .set({
-        status: param('status'),
-        completedAt: param('completedAt'),
-        result: param('result'),
-        consecutiveFailures: param('consecutiveFailures'),
-        lastFailureError: param('lastFailureError'),
-        blockKind: param('blockKind'),
-        blockRecurrences: param('blockRecurrences'),
-        assignee: param('assignee'),
-        claimLock: null,
-        claimExpires: null,
-        workerPid: null,
-        currentRunId: null,
-      })
+      .set(RELEASE_SET)
       .where(eq(tasks.id, ph('id')))
       .prepare(),
   );
-  const closeRun = once(() =>
-    db
-      .update(taskRuns)
-      .set({
-        status: param('status'),
-        outcome: param('outcome'),
-        endedAt: param('endedAt'),
-        summary: param('summary'),
-        error: param('error'),
-        metadata: sql`COALESCE(${ph('metadata')}, ${taskRuns.metadata})`,
-      })
-      .where(and(eq(taskRuns.id, ph('runId')), isNull(taskRuns.endedAt)))
-      .prepare(),
-  );
-  const insertEvent = once(() =>
-    db
-      .insert(taskEvents)
-      .values({
-        taskId: ph('taskId'),
-        kind: ph('kind'),
-        runId: ph('runId'),
-        payload: ph('payload'),
-        createdAt: ph('createdAt'),
-      })
-      .prepare(),
-  );
+  const closeRun = once(() => db.update(taskRuns).set(shape.closeRunSet).where(shape.openRun).prepare());
+  const insertEvent = once(() => db.insert(taskEvents).values(EVENT_INSERT).prepare());
   const promotable = (only: SQL | undefined) => and(rules.promotable, only);
   // A promoted task resumes the lane it left: review when its newest move came from review.
   const promoted = { status: sql<Lane>`${rules.resumeStatus}` };
@@ -315,24 +180,18 @@ export function sqliteStore(db: SyncDb): Store {
   const renewTask = once(() =>
     db
       .update(tasks)
-      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .set(RENEW_SET)
       .where(eq(tasks.id, ph('id')))
       .prepare(),
   );
   const renewRun = once(() =>
     db
       .update(taskRuns)
-      .set({ claimExpires: param('expires'), lastHeartbeatAt: param('now') })
+      .set(RENEW_SET)
       .where(eq(taskRuns.id, ph('runId')))
       .prepare(),
   );
-  const expired = once(() =>
-    db
-      .select()
-      .from(tasks)
-      .where(and(eq(tasks.status, 'running'), lt(tasks.claimExpires, ph('now'))))
-      .prepare(),
-  );
+  const expired = once(() => db.select().from(tasks).where(shape.expired).prepare());
   const unassignedReady = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
   const list = memoBy(
     (f: ListFilter) =>
@@ -507,7 +366,7 @@ export function sqliteStore(db: SyncDb): Store {
     upsertSubscription: async ({ routing, ...row }) => {
       const s = kanbanNotifySubs;
       db.insert(s)
-        .values({ ...row, lastEventId: caughtUp(row.taskId) })
+        .values({ ...row, lastEventId: shape.caughtUp(row.taskId) })
         .onConflictDoUpdate({
           target: [s.taskId, s.platform, s.chatId, s.threadId],
           set: {
@@ -518,12 +377,12 @@ export function sqliteStore(db: SyncDb): Store {
           },
         })
         .run();
-      const sub = db.select().from(s).where(keyOf(row)).get();
+      const sub = db.select().from(s).where(shape.subscriber(row)).get();
       if (!sub) throw new Error('subscription row missing right after its insert');
       return sub;
     },
-    subscription: async (key) => db.select().from(kanbanNotifySubs).where(keyOf(key)).get(),
-    deleteSubscription: async (key) => db.delete(kanbanNotifySubs).where(keyOf(key)).run().changes > 0,
+    subscription: async (key) => db.select().from(kanbanNotifySubs).where(shape.subscriber(key)).get(),
+    deleteSubscription: async (key) => db.delete(kanbanNotifySubs).where(shape.subscriber(key)).run().changes > 0,
     subscriptions: async (taskId) =>
       db
         .select()
@@ -535,13 +394,15 @@ export function sqliteStore(db: SyncDb): Store {
       db
         .update(kanbanNotifySubs)
         .set({ lastEventId: eventId })
-        .where(and(keyOf(key), expected === undefined ? undefined : eq(kanbanNotifySubs.lastEventId, expected)))
+        .where(
+          and(shape.subscriber(key), expected === undefined ? undefined : eq(kanbanNotifySubs.lastEventId, expected)),
+        )
         .run().changes > 0,
     advanceCursor: async (key, eventId) =>
       void db
         .update(kanbanNotifySubs)
         .set({ lastEventId: sql`MAX(${kanbanNotifySubs.lastEventId}, ${eventId})` })
-        .where(keyOf(key))
+        .where(shape.subscriber(key))
         .run(),
     inheritSubscriptions: async (childId, parentIds, now) => {
       const s = kanbanNotifySubs;
@@ -557,7 +418,7 @@ export function sqliteStore(db: SyncDb): Store {
       const names = columns.map((column) => sql.identifier(column.name));
       db.run(sql`INSERT OR IGNORE INTO ${s} (${sql.join(names, sql`, `)})
         SELECT ${childId}, ${s.platform}, ${s.chatId}, ${s.threadId}, ${s.userId}, ${s.userIdAlt}, COALESCE(${s.chatType}, 'dm'),
-          ${s.notifierProfile}, COALESCE(${s.deliveryMode}, 'notify'), ${s.deliveryMetadata}, ${now}, ${caughtUp(childId)}, 0
+          ${s.notifierProfile}, COALESCE(${s.deliveryMode}, 'notify'), ${s.deliveryMetadata}, ${now}, ${shape.caughtUp(childId)}, 0
         FROM ${s} WHERE ${inArray(s.taskId, [...parentIds])}`);
     },
 
@@ -577,7 +438,12 @@ export function sqliteStore(db: SyncDb): Store {
         .from(taskLinks)
         .innerJoin(tasks, eq(tasks.id, taskLinks.childId))
         .leftJoin(parent, eq(parent.id, taskLinks.parentId))
-        .where(and(inArray(tasks.status, [...WAITING]), sql`(${parent.id} IS NULL OR ${rules.brokeDown(parent)})`))
+        .where(
+          and(
+            inArray(tasks.status, [...WAITING_FOR_PARENTS]),
+            sql`(${parent.id} IS NULL OR ${rules.brokeDown(parent)})`,
+          ),
+        )
         .all(),
     orphanSubscriptions: async () =>
       db
