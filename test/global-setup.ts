@@ -14,6 +14,8 @@ export default async function globalSetup(): Promise<void> {
     const server = await startTestServer();
     globalThis.kanbanTestServer = server;
     process.env.KANBAN_TEST_BOARDS_URL = await server.database('kanban_test');
+    // Suites that need databases of their own make them on this server rather than starting another.
+    process.env.KANBAN_TEST_PG_URL ??= server.url;
   } catch (error) {
     process.env.KANBAN_TEST_PG_MISSING = error instanceof Error ? error.message : String(error);
   }

@@ -13,7 +13,15 @@ import { KanbanError } from '../errors';
 import { epochSeconds } from '../clock';
 import { isFileKanban, openKanban } from '../kanban';
 import { statsText } from '../view/render';
-import { globals, print, withBoard } from './shared';
+import {
+  listServerBoards,
+  removeServerBoard,
+  serverBoardExists,
+  switchServerBoard,
+  writeServerBoard,
+} from '../engines/postgres/boards';
+import { describeServer } from '../engines/postgres/errors';
+import { globals, print, serverUrl, withBoard } from './shared';
 
 export function registerBoardCommands(program: Command): void {
   program
@@ -66,30 +74,35 @@ export function registerBoardCommands(program: Command): void {
   boards
     .command('list')
     .option('--all', 'include archived boards')
-    .action((opts: { all?: boolean }, command: Command) => {
-      const home = resolveHome(globals(command).home);
-      print(command, listBoards(home, { includeArchived: opts.all === true }), (list) =>
-        list.map((b) => `${b.slug.padEnd(20)} ${b.name}  ${b.dbPath}`).join('\n'),
-      );
+    .action(async (opts: { all?: boolean }, command: Command) => {
+      const url = serverUrl(command);
+      const options = { includeArchived: opts.all === true };
+      const list = url ? await listServerBoards(url, options) : listBoards(resolveHome(globals(command).home), options);
+      print(command, list, (boards) => boards.map((b) => `${b.slug.padEnd(20)} ${b.name}  ${b.dbPath}`).join('\n'));
     });
   boards
     .command('create <slug>')
     .option('--name <name>')
     .option('--description <text>')
     .action(async (slug: string, opts: { name?: string; description?: string }, command: Command) => {
+      const url = serverUrl(command);
+      const input = { name: opts.name, description: opts.description };
       const home = resolveHome(globals(command).home);
-      const meta = writeBoardMeta(home, slug, { name: opts.name, description: opts.description }, epochSeconds());
-      (await openKanban({ home, board: meta.slug })).close();
+      const meta = url
+        ? await writeServerBoard(url, slug, input, epochSeconds())
+        : writeBoardMeta(home, slug, input, epochSeconds());
+      if (!url) (await openKanban({ home, board: meta.slug })).close();
       print(command, meta, (m) => `created board ${m.slug} at ${m.dbPath}`);
     });
   boards
     .command('rm <slug>')
     .option('--delete', 'delete the folder instead of archiving it')
-    .action((slug: string, opts: { delete?: boolean }, command: Command) => {
-      const result = removeBoard(resolveHome(globals(command).home), slug, {
-        delete: opts.delete === true,
-        now: epochSeconds(),
-      });
+    .action(async (slug: string, opts: { delete?: boolean }, command: Command) => {
+      const url = serverUrl(command);
+      const options = { delete: opts.delete === true, now: epochSeconds() };
+      const result = url
+        ? await removeServerBoard(url, slug, options)
+        : removeBoard(resolveHome(globals(command).home), slug, options);
       print(command, result, (r) => `${r.action} board ${r.slug}${r.newPath ? ` to ${r.newPath}` : ''}`);
     });
   boards
@@ -98,8 +111,14 @@ export function registerBoardCommands(program: Command): void {
     .description('the current board: its name, file and counts')
     .action((_opts, command: Command) =>
       withBoard(command, async (kb) => {
-        const home = resolveHome(globals(command).home);
-        const meta = kb.board === undefined ? undefined : readBoardMeta(home, kb.board);
+        const url = serverUrl(command);
+        const { board } = kb;
+        const meta =
+          board === undefined
+            ? undefined
+            : url
+              ? (await listServerBoards(url, { includeArchived: true })).find((b) => b.slug === board)
+              : readBoardMeta(resolveHome(globals(command).home), board);
         const shown = {
           slug: kb.board ?? null,
           name: meta?.name ?? null,
@@ -121,20 +140,28 @@ export function registerBoardCommands(program: Command): void {
   boards
     .command('rename <slug> <name>')
     .description('give a board another display name (its slug and folder stay)')
-    .action((slug: string, name: string, _opts, command: Command) => {
+    .action(async (slug: string, name: string, _opts, command: Command) => {
       const home = resolveHome(globals(command).home);
+      const url = serverUrl(command);
       const normal = normalizeSlug(slug);
-      if (!boardExists(home, normal)) {
+      const where = url ? describeServer(url) : home;
+      if (!(url ? await serverBoardExists(url, normal) : boardExists(home, normal))) {
         throw new KanbanError(
           'BOARD_NOT_FOUND',
-          `No board ${normal} under ${home}; \`kanban boards list\` shows the boards`,
+          `No board ${normal} on ${where}; \`kanban boards list\` shows the boards`,
         );
       }
-      const meta = writeBoardMeta(home, normal, { name: name.trim() || undefined }, epochSeconds());
+      const input = { name: name.trim() || undefined };
+      const meta = url
+        ? await writeServerBoard(url, normal, input, epochSeconds())
+        : writeBoardMeta(home, normal, input, epochSeconds());
       print(command, meta, (m) => `Board '${m.slug}' renamed to '${m.name}'.`);
     });
-  boards.command('switch <slug>').action((slug: string, _opts, command: Command) => {
-    const current = setCurrentBoard(resolveHome(globals(command).home), slug);
+  boards.command('switch <slug>').action(async (slug: string, _opts, command: Command) => {
+    const url = serverUrl(command);
+    const current = url
+      ? await switchServerBoard(url, slug)
+      : setCurrentBoard(resolveHome(globals(command).home), slug);
     print(command, { current }, (r) => `current board: ${r.current}`);
   });
 }

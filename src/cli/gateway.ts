@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import { KanbanError } from '../errors';
 import { appendFileSync } from 'node:fs';
 import { runDemo } from '../gateway/demo';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
 import { startGateway, type NotificationSink } from '../gateway/gateway';
 import { eventLine } from '../view/render';
 import { DEFAULT_RETRY_BACKOFF } from '../core/claims';
-import { connectionOptions, globals, nonNegative, positive, requireBoard } from './shared';
+import { connectionOptions, globals, nonNegative, positive, requireBoard, serverUrl } from './shared';
 
 interface GatewayFlags {
   worker: string;
@@ -54,7 +55,13 @@ export function registerGatewayCommands(program: Command): void {
     )
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
     .action(async (f: GatewayFlags, command: Command) => {
-      const { home, board, db } = requireBoard(command);
+      if (serverUrl(command)) {
+        throw new KanbanError(
+          'INVALID_INPUT',
+          'This version of the gateway works boards kept in files; give --db a file (or none) to run it',
+        );
+      }
+      const { home, board, db } = await requireBoard(command);
       const file = f.notifyFile;
       const sink: NotificationSink = async (event, sub) => {
         if (file) appendFileSync(file, `${JSON.stringify({ ...event, subscriber: sub })}\n`);

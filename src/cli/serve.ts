@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../web/server';
-import { connectionOptions, globals, integer, serverUrl } from './shared';
+import { connectionOptions, globals, integer, requireBoard, serverUrl } from './shared';
 
 interface ServeFlags {
   port: number;
@@ -16,9 +16,10 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to listen on; any but the loopback needs a token', DEFAULT_HOST)
     .option('--token <secret>', 'required on every API request (default: $KANBAN_TOKEN); required off the loopback')
     .action(async (f: ServeFlags, command: Command) => {
-      const { home, db, board } = globals(command);
-      const token = f.token ?? (process.env.KANBAN_TOKEN || undefined);
       const url = serverUrl(command);
+      // On a server, the board is checked as every verb's is (the server's current one by default).
+      const { home, db, board } = url ? await requireBoard(command) : globals(command);
+      const token = f.token ?? (process.env.KANBAN_TOKEN || undefined);
       const server = await startServer({
         ...(home && { home }),
         ...(url ? { url, ...(board !== undefined && { board }) } : db && { dbPath: db }),

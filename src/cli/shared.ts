@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { boardExists, normalizeSlug, resolveHome } from '../boards';
+import { currentServerBoard, serverBoardExists } from '../engines/postgres/boards';
+import { describeServer } from '../engines/postgres/errors';
 import { isKanbanError, KanbanError } from '../errors';
 import { type FileKanban, isServerUrl, openKanban, type ServerKanban } from '../kanban';
 
@@ -28,10 +30,21 @@ export function serverUrl(command: Command): string | undefined {
   return target !== undefined && isServerUrl(target) ? target : undefined;
 }
 
-/** The global options, once a `--board` they name is known to exist (unless `--db` overrides it or names a server). */
-export function requireBoard(command: Command): GlobalOptions {
+/** The global options, once a `--board` they name is known to exist (unless `--db` names one file). */
+export async function requireBoard(command: Command): Promise<GlobalOptions> {
   const options = globals(command);
-  if (options.board === undefined || options.db || serverUrl(command)) return options;
+  const url = serverUrl(command);
+  if (url) {
+    const board = normalizeSlug(options.board ?? (process.env.KANBAN_BOARD || (await currentServerBoard(url))));
+    if (!(await serverBoardExists(url, board))) {
+      throw new KanbanError(
+        'BOARD_NOT_FOUND',
+        `No board ${board} on ${describeServer(url)}; \`kanban boards list\` shows the boards, \`kanban boards create ${board}\` makes one`,
+      );
+    }
+    return { ...options, board };
+  }
+  if (options.board === undefined || options.db) return options;
   const home = resolveHome(options.home);
   const slug = normalizeSlug(options.board);
   if (!boardExists(home, slug)) {
@@ -49,7 +62,7 @@ export function requireBoard(command: Command): GlobalOptions {
  * `boards create` makes boards in files.
  */
 export async function withBoard<T>(command: Command, fn: (kb: FileKanban | ServerKanban) => Promise<T>): Promise<T> {
-  const { home, board, db } = requireBoard(command);
+  const { home, board, db } = await requireBoard(command);
   const url = serverUrl(command);
   const kb = await openKanban({
     ...(url ? { url } : { ...(home && { home }), ...(db && { dbPath: db }) }),
