@@ -1,9 +1,27 @@
-export { openKanban, type FileKanban, type Kanban, type OpenKanbanOptions } from './kanban';
+export {
+  isFileKanban,
+  isServerUrl,
+  openKanban,
+  type FileKanban,
+  type Kanban,
+  type OpenFileOptions,
+  type OpenKanbanOptions,
+  type ServerKanban,
+} from './kanban';
 export { ensureMigrated, type EnsureMigratedOptions, type MigrationReport } from './engines/sqlite/migrate';
 export type { AdoptionReport } from './engines/sqlite/adopt';
 export { DEFAULT_BUSY_TIMEOUT_MS, type ConnectionOptions } from './engines/sqlite/connect';
 export { forgetFile } from './engines/sqlite/migrate';
 export { ensurePgMigrated, forgetPgDatabase, type PgMigrationReport } from './engines/postgres/migrate';
+export {
+  currentServerBoard,
+  listServerBoards,
+  removeServerBoard,
+  serverBoardExists,
+  switchServerBoard,
+  writeServerBoard,
+} from './engines/postgres/boards';
+export type { Engine, Store } from './core/port';
 export {
   DEFAULT_BOARD,
   currentBoard,

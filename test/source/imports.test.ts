@@ -36,4 +36,16 @@ describe('the source', () => {
     for (const file of graph.keys()) visit(file, []);
     expect(circles).toEqual([]);
   });
+
+  it('keeps the rules apart from the engines: nothing in src/core imports src/engines or the Kanban handle', () => {
+    const core = files(join(SRC, 'core'));
+    expect(core.length).toBeGreaterThan(10);
+    const outward = core.flatMap((file) =>
+      importsOf(file)
+        .map((target) => relative(SRC, target))
+        .filter((target) => /^(engines|kanban|gateway|cli|web)\b/.test(target))
+        .map((target) => `${relative(SRC, file)} → ${target}`),
+    );
+    expect(outward).toEqual([]);
+  });
 });

@@ -61,10 +61,16 @@ function storesOf(board: PgBoardPool, client: PoolClient): Stores {
   return stores;
 }
 
+/** SQLSTATEs of a connection the server ended or lost: class 08, and the server's shutdowns and terminations (57P01-57P03). */
+const lostConnection = (state: string) => state.startsWith('08') || ['57P01', '57P02', '57P03'].includes(state);
+
 /** What a failure means to the caller: a lost connection, a classified server failure, or the rule's own refusal. */
 function classify(board: PgBoardPool, client: PoolClient | undefined, error: unknown): unknown {
   if (error instanceof KanbanError) return error;
-  if (client && board.broken.has(client) && sqlState(error) === undefined) {
+  const state = sqlState(error);
+  // Once connected, a connection that ended (with a SQLSTATE saying so, or none at all) was lost mid-call.
+  if (client && (state === undefined ? board.broken.has(client) : lostConnection(state))) {
+    board.broken.add(client);
     return new KanbanError(
       'CONNECTION_LOST',
       `The connection to ${board.where} was lost during the call; its transaction was not committed (if the loss came during COMMIT, check the task before retrying)`,
