@@ -13,6 +13,7 @@ import { migrationRows } from './migration';
 import { gatewayRow } from './gateway';
 import { overheadRows } from './overhead';
 import { postgresRows } from './postgres';
+import { pgClaimRows } from './pg-claims';
 import { README, RESULTS } from './paths';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
@@ -28,6 +29,7 @@ const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   gatewayRow,
   webRows,
   postgresRows,
+  pgClaimRows,
 ];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';

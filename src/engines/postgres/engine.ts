@@ -39,6 +39,8 @@ export function createBoardPool(url: string, schema: string, where: string, lock
   const pool = new Pool({
     connectionString: url,
     max: 10,
+    // A connection prepares its statements once; keep it for idle minutes rather than pg's 10 s.
+    idleTimeoutMillis: 300_000,
     options: `-c search_path=${quoted(schema)} -c lock_timeout=${lockTimeoutMs}`,
   });
   const broken = new WeakSet<PoolClient>();

@@ -56,8 +56,8 @@ import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, sha
 
 /**
  * Priority first, then age, as the SQLite store's `CLAIM_ORDER`. `NULLS LAST` keeps SQLite's order
- * for a NULL priority (there NULL is the smallest value; PostgreSQL's `DESC` puts it first). The
- * schema's `idx_tasks_claim_order` (`priority DESC`, so NULLS FIRST) cannot serve this order.
+ * for a NULL priority (there NULL is the smallest value; PostgreSQL's `DESC` puts it first), which
+ * `idx_tasks_claim_order` declares too, so the index serves claims and listings.
  */
 const CLAIM_ORDER = [sql`${tasks.priority} DESC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id)];
 
