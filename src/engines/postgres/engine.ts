@@ -41,6 +41,8 @@ export function createBoardPool(url: string, schema: string, where: string, lock
     max: 10,
     // A connection prepares its statements once; keep it for idle minutes rather than pg's 10 s.
     idleTimeoutMillis: 300_000,
+    // Idle connections do not keep the process alive: a program that ends without close() still ends.
+    allowExitOnIdle: true,
     options: `-c search_path=${quoted(schema)} -c lock_timeout=${lockTimeoutMs}`,
   });
   const broken = new WeakSet<PoolClient>();
