@@ -145,7 +145,8 @@ async function completeIn(client: PoolClient, { taskId, runId }: Claimed): Promi
   await run(client, 'closeRun', ['done', at, 'completed', null, null, null, runId]);
   const payload = JSON.stringify({ result_len: task.result?.length ?? 0, summary: null });
   await run(client, 'insertEvent', [taskId, runId, 'completed', payload, at]);
-  await run(client, 'lockChildren', [taskId]);
+  // As the library: no children locked, nothing to promote.
+  if ((await run(client, 'lockChildren', [taskId])).rows.length === 0) return;
   const lifted = [...RESUME_KEYS, ...RESUME_KINDS, DEFAULT_FAILURE_LIMIT, 'blocked', 'unblocked', ...FINISHED, taskId];
   for (const { id, status } of (await run<{ id: string; status: string }>(client, 'promoteChildren', lifted)).rows) {
     const lane = status === 'review' ? JSON.stringify({ status }) : null;

@@ -395,7 +395,8 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       void (await closeRun().execute({ ...end, metadata: end.metadata ? JSON.stringify(end.metadata) : null })),
     insertEvent: async (event) => void (await insertEvent().execute(event)),
     promoteChildren: async (parent) => {
-      if (locking) await lockChildren().execute({ parent });
+      // A task without children (most) costs one round trip, not two.
+      if (locking && (await lockChildren().execute({ parent })).length === 0) return [];
       return promoteChildren().execute({ parent });
     },
     promoteOne: async (id) => {
