@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { KanbanError } from '../errors';
 import { appendFileSync } from 'node:fs';
 import { runDemo } from '../gateway/demo';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from '../gateway/defaults';
@@ -55,12 +54,9 @@ export function registerGatewayCommands(program: Command): void {
     )
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
     .action(async (f: GatewayFlags, command: Command) => {
-      if (serverUrl(command)) {
-        throw new KanbanError(
-          'INVALID_INPUT',
-          'This version of the gateway works boards kept in files; give --db a file (or none) to run it',
-        );
-      }
+      const url = serverUrl(command);
+      // Without --board, every board is worked: the home's, or the server's.
+      const named = globals(command).board !== undefined;
       const { home, board, db } = await requireBoard(command);
       const file = f.notifyFile;
       const sink: NotificationSink = async (event, sub) => {
@@ -69,8 +65,8 @@ export function registerGatewayCommands(program: Command): void {
       };
       const gateway = await startGateway({
         ...(home && { home }),
-        ...(board !== undefined && { boards: [board] }),
-        ...(db && { dbPath: db }),
+        ...(board !== undefined && named && { boards: [board] }),
+        ...(url ? { url } : db && { dbPath: db }),
         ...connectionOptions(command),
         worker: f.worker,
         maxWorkers: f.maxWorkers,

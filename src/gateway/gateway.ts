@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
 import { and, count as sqlCount, eq, isNull } from 'drizzle-orm';
 import { tasks, type TaskEvent } from '../core/schema';
+import { currentServerBoard, listServerBoards } from '../engines/postgres/boards';
 import { isKanbanError } from '../errors';
-import { type FileKanban, openKanban, type OpenFileOptions } from '../kanban';
+import { isFileKanban, type Kanban, openKanban, type OpenKanbanOptions } from '../kanban';
 import { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../core/claims';
 import { SILENT_KINDS } from '../core/notify';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS, RECORD_RETRY_MS } from './defaults';
@@ -22,6 +23,11 @@ export interface GatewayOptions {
   readonly boards?: readonly string[];
   /** One database file instead of boards (as `--db` and KANBAN_DB). */
   readonly dbPath?: string;
+  /**
+   * A PostgreSQL server's URL instead of files: its boards (`boards`, else every board there) are
+   * worked alongside any number of gateways on other hosts; no dispatch lock applies.
+   */
+  readonly url?: string;
   /** Shell command run for each claimed task. */
   readonly worker: string;
   /** Workers at once; default `DEFAULT_MAX_WORKERS`. */
@@ -61,9 +67,12 @@ interface Board {
   readonly slug: string | undefined;
   /** The slug, or the file when the gateway works one file. */
   readonly name: string;
-  readonly path: string;
-  dispatch: FileKanban;
-  notify: FileKanban;
+  /** What workers get as KANBAN_DB (and KANBAN_BOARD on a server): the file, or the server's URL. */
+  readonly db: string;
+  /** The file whose dispatch lock one dispatcher at a time holds; none on a server. */
+  readonly lockPath: string | undefined;
+  dispatch: Kanban;
+  notify: Kanban;
   /** A damaged connection: reopened on the next tick. */
   broken: boolean;
   /** The loops that said it is damaged and have not worked it since: each says so once, and once when it works again. */
@@ -81,13 +90,14 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const home = resolveHome(options.home);
-  const connection: OpenFileOptions = {
+  const connection: OpenKanbanOptions = {
     ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.retryBackoffSeconds !== undefined && { retryBackoff: { baseSeconds: options.retryBackoffSeconds } }),
   };
-  const open = (slug: string | undefined): Promise<FileKanban> => {
-    const target: OpenFileOptions = options.dbPath ? { dbPath: options.dbPath } : { home, board: slug };
-    return openKanban({ ...target, ...connection });
+  const { url } = options;
+  const open = (slug: string | undefined): Promise<Kanban> => {
+    if (url) return openKanban({ url, board: slug, ...connection });
+    return openKanban({ ...(options.dbPath ? { dbPath: options.dbPath } : { home, board: slug }), ...connection });
   };
   /** The dispatcher's and the notifier's handles of one board, opened at the same moment, as the original boots. */
   const openBoard = async (slug: string | undefined): Promise<Board> => {
@@ -99,21 +109,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       notify?.close();
       throw opened.find((o) => o.status === 'rejected')?.reason;
     }
+    const file = isFileKanban(dispatch) ? dispatch.path : undefined;
     return {
       slug,
-      name: dispatch.board ?? dispatch.path,
-      path: dispatch.path,
+      name: dispatch.board ?? dispatch.location,
+      db: url ?? file ?? dispatch.location,
+      lockPath: file,
       dispatch,
       notify,
       broken: false,
       said: new Set<string>(),
     };
   };
-  const discover = () =>
-    options.dbPath || options.boards ? [] : listBoards(home, { includeArchived: false }).map((b) => b.slug);
-  const slugs = options.dbPath ? [undefined] : (options.boards ?? discover());
-  const boards = await Promise.all((slugs.length ? slugs : [DEFAULT_BOARD]).map(openBoard));
-  log(`gateway: working ${boards.map((b) => `${b.slug ?? 'file'} (${b.path})`).join(', ')}`);
+  const discover = async () => {
+    if (options.dbPath || options.boards) return [];
+    const found = url ? await listServerBoards(url) : listBoards(home, { includeArchived: false });
+    return found.map((b) => b.slug);
+  };
+  const slugs = options.dbPath ? [undefined] : (options.boards ?? (await discover()));
+  const first = url ? await currentServerBoard(url) : DEFAULT_BOARD;
+  const boards = await Promise.all((slugs.length ? slugs : [first]).map(openBoard));
+  log(`gateway: working ${boards.map((b) => `${b.slug ?? 'file'} (${b.dispatch.location})`).join(', ')}`);
 
   const stopping = new AbortController();
   let killing = false;
@@ -170,18 +186,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /**
-   * Writes until it lands: another process holding the file's lock only delays an outcome, and a
-   * damaged connection is reopened (a handle closed by that reopen is retried on the new one);
-   * neither drops it, since a dropped outcome would leave the task running until its lease ends.
+   * Writes until it lands: another process holding the file's lock (or a row's) only delays an
+   * outcome, a damaged connection is reopened (a handle closed by that reopen is retried on the new
+   * one), and a server's lost connection is tried again on a new one; none drops it, since a
+   * dropped outcome would leave the task running until its lease ends.
    * Once the gateway stops, a board that stays damaged is given up: its lease hands the task back.
    */
-  async function persist<T>(what: string, board: Board, write: (kb: FileKanban) => Promise<T>): Promise<T> {
+  async function persist<T>(what: string, board: Board, write: (kb: Kanban) => Promise<T>): Promise<T> {
     for (let said = false; ; said = true) {
       try {
         await reopen(board);
         return await write(board.dispatch);
       } catch (error) {
         if (isKanbanError(error, 'CLOSED') || (broke(board, error) && !stopping.signal.aborted)) {
+          await sleep(RECORD_RETRY_MS);
+          continue;
+        }
+        if (isKanbanError(error, 'CONNECTION_LOST') || isKanbanError(error, 'CANNOT_OPEN')) {
+          if (!said) log(`gateway: ${what}: ${message(error)}; retrying until the server answers`);
           await sleep(RECORD_RETRY_MS);
           continue;
         }
@@ -199,7 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function slot(board: Board, first: Claim): Promise<void> {
     for (let claim: Claim | undefined = first; claim; ) {
       const current: Claim = claim;
-      const worker = startWorker(options.worker, current.task, current.runId, board.path);
+      const worker = startWorker(options.worker, current.task, current.runId, board.db, url ? board.slug : undefined);
       running.set(current.task.id, { board, claim: current, worker, renewedAt: Date.now() });
       if (killing) worker.signal('SIGKILL');
       const outcome = await worker.outcome;
@@ -214,12 +236,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Records a worker's outcome; returns the next task claimed for the same slot, if any. */
-  async function settle(
-    kb: FileKanban,
-    claim: Claim,
-    outcome: WorkerOutcome,
-    refill: boolean,
-  ): Promise<Claim | undefined> {
+  async function settle(kb: Kanban, claim: Claim, outcome: WorkerOutcome, refill: boolean): Promise<Claim | undefined> {
     const { task, runId } = claim;
     const where = `${task.id} (run ${runId}, ${seconds(outcome.ms)})`;
     refill &&= !stopping.signal.aborted;
@@ -245,7 +262,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function record(
-    kb: FileKanban,
+    kb: Kanban,
     { task, runId }: Claim,
     outcome: WorkerOutcome,
     where: string,
@@ -284,14 +301,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Takes the board's dispatch lock if it is free, and keeps it until the gateway stops. */
   async function lockBoard(board: Board): Promise<boolean> {
+    // On a server many dispatchers are the point: claims skip each other's rows instead.
+    if (board.lockPath === undefined) return true;
     const before = locks.get(board);
     if (before && before.state !== 'contended') return true;
-    const now = await tryDispatchLock(board.path);
+    const now = await tryDispatchLock(board.lockPath);
     locks.set(board, now);
     const { name } = board;
     if (now.state === 'contended' && !before)
       log(
-        `gateway: another dispatcher holds ${name}'s dispatch lock (${board.path}.dispatch.lock); not dispatching it until that lock is free`,
+        `gateway: another dispatcher holds ${name}'s dispatch lock (${board.lockPath}.dispatch.lock); not dispatching it until that lock is free`,
       );
     if (now.state === 'held' && before) log(`gateway: ${name}'s dispatch lock is free again; dispatching it`);
     if (now.state === 'unavailable')
@@ -324,8 +343,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Says when the number of ready tasks the gateway will not run, for want of an assignee, changes. */
   async function reportUnassigned(board: Board): Promise<void> {
-    const ready = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
-    const count = board.dispatch.db.select({ n: sqlCount() }).from(tasks).where(ready).get()?.n ?? 0;
+    const count = await unassignedReady(board.dispatch);
     if (count === (unassigned.get(board) ?? 0)) return;
     unassigned.set(board, count);
     const what = `${count} ready task${count === 1 ? '' : 's'}`;
@@ -337,7 +355,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** Boards created after the start are worked too, when the gateway works every board. */
   async function adoptNewBoards(): Promise<void> {
     const known = new Set(boards.map((b) => b.slug));
-    for (const slug of discover().filter((s) => !known.has(s))) {
+    for (const slug of (await discover()).filter((s) => !known.has(s))) {
       boards.push(await openBoard(slug));
       log(`gateway: now working board ${slug}`);
     }
@@ -402,4 +420,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await done;
     },
   };
+}
+
+/** Ready tasks without an assignee: one count on a file; on a server, counted from the ready listing. */
+async function unassignedReady(kb: Kanban): Promise<number> {
+  if (!isFileKanban(kb)) return (await kb.listTasks({ status: 'ready' })).filter((t) => t.assignee === null).length;
+  const ready = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
+  return kb.db.select({ n: sqlCount() }).from(tasks).where(ready).get()?.n ?? 0;
 }

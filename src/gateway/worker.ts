@@ -44,7 +44,13 @@ function after(ms: number, fn: () => void): () => void {
  * command line is the operator's; task fields reach the worker only through its environment and,
  * as JSON, its standard input, so a title such as `$(touch /tmp/x)` stays text.
  */
-export function startWorker(command: string, task: Task, runId: number, dbPath: string): RunningWorker {
+export function startWorker(
+  command: string,
+  task: Task,
+  runId: number,
+  db: string,
+  board?: string | undefined,
+): RunningWorker {
   const started = Date.now();
   const ms = () => Date.now() - started;
   const title = Buffer.byteLength(task.title) <= MAX_ENV_TITLE_BYTES ? task.title : '';
@@ -55,7 +61,8 @@ export function startWorker(command: string, task: Task, runId: number, dbPath: 
         ...process.env,
         KANBAN_TASK_ID: task.id,
         KANBAN_RUN_ID: String(runId),
-        KANBAN_DB: dbPath,
+        KANBAN_DB: db,
+        ...(board !== undefined && { KANBAN_BOARD: board }),
         KANBAN_TASK_TITLE: title,
         KANBAN_ASSIGNEE: task.assignee ?? '',
       },
