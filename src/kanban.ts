@@ -133,6 +133,11 @@ export interface Kanban {
    */
   claimNextTask(options?: ClaimNextOptions): Promise<Claim | undefined>;
   /**
+   * Claims up to `count` next tasks as `claimNextTask` would, one after another, in one
+   * transaction (one commit); an empty list when none can run.
+   */
+  claimNextTasks(count: number, options?: ClaimNextOptions): Promise<Claim[]>;
+  /**
    * Claims the next `review` task for a reviewer (the budget gate holds); a candidate whose parent
    * is unfinished drops to `todo` instead. Undefined when none.
    */
@@ -364,6 +369,7 @@ function repository(ctx: RepoContext, board: string | undefined, close: () => vo
     unlinkTasks: (parentId, childId) => links.unlinkTasks(ctx, parentId, childId),
     claimTask: (id, opts) => claims.claimTask(ctx, id, opts),
     claimNextTask: (opts) => claims.claimNextTask(ctx, opts),
+    claimNextTasks: (count, opts) => claims.claimNextTasks(ctx, count, opts),
     claimReviewTask: (opts) => claims.claimReviewTask(ctx, opts),
     heartbeat: (id, opts) => claims.heartbeat(ctx, id, opts),
     releaseStaleClaims: () => claims.releaseStaleClaims(ctx),

@@ -4,6 +4,7 @@ import { read, write, type RepoContext, type Tx } from './context';
 import { appendEvent } from './events';
 import { checkRun, taskInStatus } from './guards';
 import {
+  claimCountInput,
   claimInput,
   claimNextInput,
   heartbeatInput,
@@ -118,6 +119,24 @@ export async function claimTask(ctx: RepoContext, id: string, raw?: ClaimOptions
 export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): Promise<Claim | undefined> {
   const params = claimParams(ctx, parse(claimNextInput, raw, 'options'));
   return write(ctx, (tx, now) => claimNextIn(tx, now, params));
+}
+
+/**
+ * Claims up to `count` of the next tasks in claim order in one transaction (one commit for all of
+ * them): a gateway with several free slots fills them with one call. Fewer, or none, when fewer
+ * can run.
+ */
+export async function claimNextTasks(ctx: RepoContext, rawCount: number, raw?: ClaimNextOptions): Promise<Claim[]> {
+  const count = parse(claimCountInput, rawCount, 'count');
+  const params = claimParams(ctx, parse(claimNextInput, raw, 'options'));
+  return write(ctx, async (tx, now) => {
+    const claims: Claim[] = [];
+    for (let claim = await claimNextIn(tx, now, params); claim; ) {
+      claims.push(claim);
+      claim = claims.length < count ? await claimNextIn(tx, now, params) : undefined;
+    }
+    return claims;
+  });
 }
 
 /**

@@ -158,6 +158,8 @@ export const claimNextInput = z
   .strict()
   .default({});
 export type ClaimNextOptions = z.input<typeof claimNextInput>;
+/** How many tasks one `claimNextTasks` call may take: a positive whole number. */
+export const claimCountInput = z.int().min(1);
 
 const runId = z.int().min(1).optional();
 export const heartbeatInput = z

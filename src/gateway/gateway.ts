@@ -330,15 +330,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await kb.promoteReady();
     if (options.defaultAssignee) await kb.assignUnassigned(options.defaultAssignee);
     else await reportUnassigned(board);
-    // Ready tasks first, then review tasks, as the original's dispatcher: one cap for both.
-    for (const next of [() => kb.claimNextTask(claimNext), () => kb.claimReviewTask({ ttlSeconds })]) {
-      while (slots.size < maxWorkers && !stopping.signal.aborted) {
-        const claim = await next();
-        if (!claim) break;
-        const busy: Promise<void> = slot(board, claim).finally(() => slots.delete(busy));
-        slots.add(busy);
-      }
+    // Ready tasks first, then review tasks, as the original's dispatcher: one cap for both. The free
+    // slots take their ready tasks in one claim, one commit.
+    const free = maxWorkers - slots.size;
+    if (free > 0 && !stopping.signal.aborted)
+      for (const claim of await kb.claimNextTasks(free, claimNext)) fill(board, claim);
+    while (slots.size < maxWorkers && !stopping.signal.aborted) {
+      const claim = await kb.claimReviewTask({ ttlSeconds });
+      if (!claim) break;
+      fill(board, claim);
     }
+  }
+
+  /** A new worker slot for a claimed task. */
+  function fill(board: Board, claim: Claim): void {
+    const busy: Promise<void> = slot(board, claim).finally(() => slots.delete(busy));
+    slots.add(busy);
   }
 
   /** Says when the number of ready tasks the gateway will not run, for want of an assignee, changes. */

@@ -47,6 +47,22 @@ describe.each(ENGINES)('on %s', (engine) => {
       });
     });
 
+    it('claimNextTasks claims up to n tasks in claim order in one call, then fewer, then none', async () => {
+      await withBoard(engine, async (kb) => {
+        const ids = [];
+        for (let priority = 5; priority > 0; priority--)
+          ids.push((await kb.createTask({ title: `p${priority}`, priority })).id);
+        await expect(kb.claimNextTasks(0)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        const first = await kb.claimNextTasks(3, { claimer: 'host:1' });
+        expect(first.map((claim) => claim.task.id)).toEqual(ids.slice(0, 3));
+        expect(new Set(first.map((claim) => claim.runId)).size).toBe(3);
+        expect(first.every((claim) => claim.task.status === 'running' && claim.task.claimLock === 'host:1')).toBe(true);
+        expect((await kb.claimNextTasks(5)).map((claim) => claim.task.id)).toEqual(ids.slice(3));
+        expect(await kb.claimNextTasks(2)).toEqual([]);
+        expect(await kb.listTasks({ status: 'running' })).toHaveLength(5);
+      });
+    });
+
     it('heartbeat extends the lease of a running task only', async () => {
       await withBoard(engine, async (kb, clock) => {
         const task = await kb.createTask({ title: 't' });
