@@ -95,6 +95,14 @@ export interface Kanban {
   readonly location: string;
   /** Gives back this handle's use of the connection; the last handle of a file closes it. Later calls are `CLOSED`. */
   close(): void;
+  /**
+   * Calls `listener` when a task may have become claimable (created, promoted, unblocked, handed
+   * back, assigned), by any process on any host, so an idle dispatcher need not wait for its next
+   * poll; returns the function that stops it. On a server this is `LISTEN`/`NOTIFY` on the board's
+   * channel (a listening connection that reconnects on its own, and calls once when it does); a
+   * file has no such channel, and it never calls: poll.
+   */
+  watchReady(listener: () => void): () => void;
 
   /** Creates a task: `triage` if asked, else `ready` when every parent is done, else `todo`. */
   createTask(input: CreateTaskInput): Promise<Task>;
@@ -290,11 +298,21 @@ async function openServerKanban(url: string, options: OpenKanbanOptions): Promis
   const { board: pool, release } = acquireBoardPool(url, board, busyTimeout(options));
   let open = true;
   const ctx = context(pgEngine(pool), options, () => open);
+  const watches = new Set<() => void>();
   const close = () => {
+    for (const unwatch of watches) unwatch();
     if (open) release();
     open = false;
   };
-  return { ...repository(ctx, board, close), server: migration.server, migration };
+  const watchReady = (listener: () => void) => {
+    const unwatch = pool.listen(listener);
+    watches.add(unwatch);
+    return () => {
+      watches.delete(unwatch);
+      unwatch();
+    };
+  };
+  return { ...repository(ctx, board, close), watchReady, server: migration.server, migration };
 }
 
 function context(engine: Engine, options: OpenKanbanOptions, isOpen: () => boolean): RepoContext {
@@ -326,6 +344,7 @@ async function openFileKanban(options: OpenKanbanOptions): Promise<FileKanban> {
     const ctx = context(engine.board(options), options, () => open);
     return {
       ...repository(ctx, board, close),
+      watchReady: () => () => undefined,
       path: engine.path,
       migration,
       get db() {
@@ -351,7 +370,7 @@ function retryBackoff(given: OpenKanbanOptions['retryBackoff']): RetryBackoff {
 }
 
 /** The board's methods over any engine: each parses its input and runs one rule. */
-function repository(ctx: RepoContext, board: string | undefined, close: () => void): Kanban {
+function repository(ctx: RepoContext, board: string | undefined, close: () => void): Omit<Kanban, 'watchReady'> {
   return {
     board,
     location: ctx.engine.where,

@@ -17,6 +17,7 @@ interface GatewayFlags {
   notifyFile?: string;
   retryBackoff?: number;
   defaultAssignee?: string;
+  pollOnly?: boolean;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -52,6 +53,7 @@ export function registerGatewayCommands(program: Command): void {
       '--default-assignee <worker>',
       'give ready tasks without an assignee to this worker instead of skipping them',
     )
+    .option('--poll-only', 'on a server, poll at the tick only (no LISTEN), as behind a transaction-pooling proxy')
     .option('--notify-file <file>', 'append delivered events to this file as JSON lines instead of printing them')
     .action(async (f: GatewayFlags, command: Command) => {
       const url = serverUrl(command);
@@ -76,6 +78,7 @@ export function registerGatewayCommands(program: Command): void {
         ...(f.claimTtl !== undefined && { claimTtlSeconds: f.claimTtl }),
         ...(f.retryBackoff !== undefined && { retryBackoffSeconds: f.retryBackoff }),
         ...(f.defaultAssignee !== undefined && { defaultAssignee: f.defaultAssignee }),
+        ...(f.pollOnly === true && { pollOnly: true }),
         sink,
       });
       process.stderr.write('gateway: dispatcher and notifier running; Ctrl-C stops\n');

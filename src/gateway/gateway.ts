@@ -44,6 +44,11 @@ export interface GatewayOptions {
   readonly busyTimeoutMs?: number;
   /** Seconds a failed task waits before its next attempt, doubling per failure in a row; 0 retries at once. */
   readonly retryBackoffSeconds?: number;
+  /**
+   * On a server, do not listen for wake-ups (`LISTEN`): poll at the tick only, as behind a
+   * transaction-pooling proxy that drops notifications.
+   */
+  readonly pollOnly?: boolean;
   /** Ready tasks without an assignee are given to this worker instead of being skipped. */
   readonly defaultAssignee?: string;
   readonly sink: NotificationSink;
@@ -164,13 +169,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     board.notify.close();
     const fresh = await openBoard(board.slug);
     Object.assign(board, { dispatch: fresh.dispatch, notify: fresh.notify, broken: false });
+    unwatch.get(board)?.();
+    watch(board);
   }
 
   function worked(board: Board, loop: string): void {
     if (board.said.delete(loop)) log(`gateway: ${board.name}: reopened; working it again`);
   }
 
-  async function loop(name: string, tick: (board: Board) => Promise<void>): Promise<void> {
+  /** Aborted to cut the dispatcher's wait short: a task may have become claimable. */
+  let nudged = new AbortController();
+  const unwatch = new Map<Board, () => void>();
+  /** Wakes the dispatcher when the board says a task may be claimable (on a server; files never say). */
+  function watch(board: Board): void {
+    if (!options.pollOnly)
+      unwatch.set(
+        board,
+        board.dispatch.watchReady(() => nudged.abort()),
+      );
+  }
+  for (const board of boards) watch(board);
+
+  async function loop(name: string, tick: (board: Board) => Promise<void>, wakes = false): Promise<void> {
     while (!stopping.signal.aborted) {
       for (const board of boards) {
         await reopen(board)
@@ -181,7 +201,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               broke(board, error, name) || log(`${name}: tick on ${board.name} failed: ${message(error)}`),
           );
       }
-      await sleep(options.tickMs ?? DEFAULT_TICK_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+      const signal = wakes ? AbortSignal.any([stopping.signal, nudged.signal]) : stopping.signal;
+      await sleep(options.tickMs ?? DEFAULT_TICK_MS, undefined, { signal }).catch(() => undefined);
+      if (wakes && nudged.signal.aborted) nudged = new AbortController();
     }
   }
 
@@ -363,7 +385,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function adoptNewBoards(): Promise<void> {
     const known = new Set(boards.map((b) => b.slug));
     for (const slug of (await discover()).filter((s) => !known.has(s))) {
-      boards.push(await openBoard(slug));
+      const board = await openBoard(slug);
+      boards.push(board);
+      watch(board);
       log(`gateway: now working board ${slug}`);
     }
   }
@@ -389,14 +413,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const dispatcher = loop('dispatcher', async (board) => {
-    if (board === boards[0]) await adoptNewBoards();
-    await dispatch(board);
-  });
+  const dispatcher = loop(
+    'dispatcher',
+    async (board) => {
+      if (board === boards[0]) await adoptNewBoards();
+      await dispatch(board);
+    },
+    true,
+  );
   const done = Promise.all([dispatcher, loop('notifier', notify)]).then(async () => {
     await Promise.all(slots);
     // One last delivery pass, so events of workers that finished during the stop are not held back.
     for (const board of boards) await notify(board).catch(() => undefined);
+    for (const stop of unwatch.values()) stop();
     for (const board of boards) {
       board.dispatch.close();
       board.notify.close();

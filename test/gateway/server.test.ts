@@ -3,9 +3,11 @@
  * and the tasks of a gateway that dies are run by the others once their leases expire.
  */
 import { hostname } from 'node:os';
+import { Client } from 'pg';
 import { openKanban } from '../../src/kanban';
 import { type GatewayProcess, kanban, startGatewayProcess } from '../helpers/cli';
 import { newServerBoard, testServerUrl } from '../helpers/board';
+import { startTestServer } from '../helpers/postgres';
 import { withTempDir } from '../helpers/temp';
 
 const TASKS = 24;
@@ -53,6 +55,61 @@ describe('gateways on a server board', () => {
         }
       } finally {
         for (const gateway of gateways) gateway.child.kill('SIGKILL');
+        kb.close();
+      }
+    });
+  });
+});
+
+/** The pids of the board's listening connections (the gateway's LISTEN), from the server's own view. */
+async function listeners(url: string): Promise<number[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = 'kanban-db listener' AND query LIKE 'LISTEN%'",
+    );
+    return rows.map((row) => row.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('an idle gateway on a server board', () => {
+  it('whose tick is a minute runs a new task when LISTEN wakes it, and again after its listening connection is cut', async () => {
+    await withTempDir(async (home) => {
+      const url = await (await startTestServer()).database(`wake_${newServerBoard()}`);
+      expect(kanban(home, '--db', url, 'boards', 'create', 'ops').status).toBe(0);
+      const kb = await openKanban({ url, board: 'ops' });
+      const gateway = startGatewayProcess(home, 'cat >/dev/null; echo ok', [
+        '--db',
+        url,
+        '--board',
+        'ops',
+        '--tick',
+        '60000',
+      ]);
+      try {
+        // An unassigned task: the first tick says so, and then the gateway waits out its minute.
+        await kb.createTask({ title: 'nobody' });
+        expect(await gateway.until(() => gateway.stderr().includes('has no assignee'))).toBe(true);
+        expect(await gateway.until(async () => (await listeners(url)).length === 1)).toBe(true);
+        const done = (id: string) => async () => (await kb.getTask(id)).status === 'done';
+        const first = await kb.createTask({ title: 'wake up', assignee: 'w' });
+        expect(await gateway.until(done(first.id), 20_000)).toBe(true);
+        const [cut] = await listeners(url);
+        const admin = new Client({ connectionString: url });
+        await admin.connect();
+        await admin.query('SELECT pg_terminate_backend($1)', [cut]);
+        await admin.end();
+        const relistening = async () => (await listeners(url)).some((pid) => pid !== cut);
+        expect(await gateway.until(relistening)).toBe(true);
+        const second = await kb.createTask({ title: 'wake up again', assignee: 'w' });
+        expect(await gateway.until(done(second.id), 20_000)).toBe(true);
+        gateway.child.kill('SIGTERM');
+        expect(await gateway.exited).toBe(0);
+      } finally {
+        gateway.child.kill('SIGKILL');
         kb.close();
       }
     });

@@ -14,6 +14,7 @@ import { KanbanError } from '../../errors';
 import { classifyPgError, sqlState } from './errors';
 import { quoted } from './migrate';
 import { pgStore } from './statements';
+import { channelListener, waking } from './wake';
 
 /** SQLSTATEs after which the whole transaction is run again: serialization failure, deadlock. */
 const RETRIED = ['40001', '40P01'];
@@ -32,6 +33,12 @@ export interface PgBoardPool {
   readonly stores: WeakMap<PoolClient, Stores>;
   /** Connections that reported an error or ended: a call that met one lost its connection. */
   readonly broken: WeakSet<PoolClient>;
+  /** The board's channel: its schema's name. */
+  readonly channel: string;
+  /** Connections whose open transaction may have made a task claimable: they notify as they commit. */
+  readonly woke: WeakSet<PoolClient>;
+  /** Calls `listener` whenever a transaction on the board may have made a task claimable, from any host. */
+  listen(listener: () => void): () => void;
 }
 
 /** A pool whose connections work in `schema`, waiting at most `lockTimeoutMs` for a row lock. */
@@ -52,14 +59,15 @@ export function createBoardPool(url: string, schema: string, where: string, lock
     client.on('error', () => broken.add(client));
     client.on('end', () => broken.add(client));
   });
-  return { pool, where, stores: new WeakMap(), broken };
+  const { listen } = channelListener(url, schema);
+  return { pool, where, stores: new WeakMap(), broken, channel: schema, woke: new WeakSet(), listen };
 }
 
 function storesOf(board: PgBoardPool, client: PoolClient): Stores {
   let stores = board.stores.get(client);
   if (!stores) {
     const db = drizzle({ client });
-    stores = { write: pgStore(db, true), read: pgStore(db, false) };
+    stores = { write: waking(pgStore(db, true), () => board.woke.add(client)), read: pgStore(db, false) };
     board.stores.set(client, stores);
   }
   return stores;
@@ -102,8 +110,11 @@ export function pgEngine(board: PgBoardPool): Engine {
   const transaction = <T>(fn: (store: Store) => Promise<T>) =>
     onConnection(board, async (client) => {
       await client.query('BEGIN');
+      board.woke.delete(client);
       try {
         const result = await fn(storesOf(board, client).write);
+        // NOTIFY is transactional: listeners hear it once this commits, and never if it does not.
+        if (board.woke.delete(client)) await client.query('SELECT pg_notify($1, $2)', [board.channel, '']);
         await client.query('COMMIT');
         return result;
       } catch (error) {
