@@ -59,6 +59,19 @@ describe('the kanban command on a server board', () => {
       expect(refused.stderr).toContain('CANNOT_OPEN');
       expect(refused.stderr).not.toContain('s3cret-pw');
       expect(refused.stderr).not.toMatch(/\n\s+at /);
+      const gateway = kanban(
+        home,
+        '--db',
+        'postgres://ana:s3cret-pw@127.0.0.1:1/kanban',
+        'gateway',
+        '--worker',
+        'true',
+      );
+      expect([gateway.status, gateway.stderr.includes('CANNOT_OPEN'), gateway.stderr.includes('s3cret-pw')]).toEqual([
+        1,
+        true,
+        false,
+      ]);
     });
   });
 });

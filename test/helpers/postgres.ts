@@ -15,6 +15,8 @@ export interface TestServer {
   readonly url: string;
   /** A URL of a new, empty database on the server. */
   database(name: string): Promise<string>;
+  /** Stops the server and starts it again on the same port (a server of the test's own only). */
+  restart(): void;
   stop(): void;
 }
 
@@ -41,9 +43,18 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startTestServer(): Promise<TestServer> {
-  const given = process.env.KANBAN_TEST_PG_URL;
-  if (given) return { url: given, database: (name) => createDatabase(given, name), stop: () => undefined };
+/**
+ * The run's server (KANBAN_TEST_PG_URL, which the global setup sets), or with `own`, a server of
+ * this test's alone, for tests that stop or restart it.
+ */
+export async function startTestServer(options: { own?: boolean } = {}): Promise<TestServer> {
+  const given = options.own ? undefined : process.env.KANBAN_TEST_PG_URL;
+  if (given) {
+    const restart = () => {
+      throw new Error('Only a server of the test’s own (startTestServer({ own: true })) can be restarted');
+    };
+    return { url: given, database: (name) => createDatabase(given, name), restart, stop: () => undefined };
+  }
   const bin = binaries();
   const dir = mkdtempSync(join(tmpdir(), 'kanban-db-pg-'));
   // PostgreSQL refuses to run as root: as root, the cluster is the postgres user's.
@@ -65,20 +76,25 @@ export async function startTestServer(): Promise<TestServer> {
   const data = join(dir, 'data');
   const port = await freePort();
   asOwner('initdb', ['-N', '-D', data, '-U', 'postgres', '-A', 'trust']);
-  asOwner('pg_ctl', [
-    '-D',
-    data,
-    '-w',
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
-    'start',
-  ]);
+  const start = (action: 'start' | 'restart') =>
+    asOwner('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-l',
+      join(dir, 'log'),
+      '-m',
+      'fast',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+      action,
+    ]);
+  start('start');
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
     database: (name) => createDatabase(url, name),
+    restart: () => start('restart'),
     stop() {
       asOwner('pg_ctl', ['-D', data, '-m', 'fast', 'stop']);
       rmSync(dir, { recursive: true, force: true });

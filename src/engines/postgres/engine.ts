@@ -11,7 +11,7 @@ import { Pool, type PoolClient } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine, Store } from '../../core/port';
 import { KanbanError } from '../../errors';
-import { classifyPgError, sqlState } from './errors';
+import { classifyPgError, socketCode, sqlState } from './errors';
 import { quoted } from './migrate';
 import { pgStore } from './statements';
 import { channelListener, waking } from './wake';
@@ -80,8 +80,10 @@ const lostConnection = (state: string) => state.startsWith('08') || ['57P01', '5
 function classify(board: PgBoardPool, client: PoolClient | undefined, error: unknown): unknown {
   if (error instanceof KanbanError) return error;
   const state = sqlState(error);
-  // Once connected, a connection that ended (with a SQLSTATE saying so, or none at all) was lost mid-call.
-  if (client && (state === undefined ? board.broken.has(client) : lostConnection(state))) {
+  // Once connected, a connection that ended (its socket failed, a SQLSTATE says so, or it just ended) was lost mid-call.
+  const ended = (held: PoolClient) =>
+    socketCode(error) !== undefined || (state === undefined ? board.broken.has(held) : lostConnection(state));
+  if (client && ended(client)) {
     board.broken.add(client);
     return new KanbanError(
       'CONNECTION_LOST',

@@ -29,7 +29,24 @@ function codeOf(error: unknown, accept: (code: string) => boolean): string | und
 }
 
 const isSqlState = (code: string) => /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('E');
-const UNREACHABLE = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOENT'];
+/** The system's codes of a server that cannot be reached, or whose connection broke under the exchange. */
+const UNREACHABLE = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOENT',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+];
+
+/** The system's code of a socket that failed (refused, reset, unreachable), if that is what happened. */
+export function socketCode(error: unknown): string | undefined {
+  return codeOf(error, (code) => UNREACHABLE.includes(code));
+}
 
 /** The SQLSTATE of a failure, if the server sent one. */
 export function sqlState(error: unknown): string | undefined {
@@ -39,7 +56,7 @@ export function sqlState(error: unknown): string | undefined {
 /** Turns the failures a person can act on into a `KanbanError`; anything else is returned as is. */
 export function classifyPgError(error: unknown, server: string): unknown {
   if (error instanceof KanbanError) return error;
-  const errno = codeOf(error, (code) => UNREACHABLE.includes(code));
+  const errno = socketCode(error);
   if (errno) {
     return new KanbanError(
       'CANNOT_OPEN',
