@@ -18,6 +18,8 @@ export const KANBAN_ERROR_CODES = [
   'UNRECOGNISED_SCHEMA',
   // a server engine
   'CONNECTION_LOST',
+  // kanban copy
+  'TARGET_NOT_EMPTY',
   // boards and the repository
   'HOME_UNUSABLE',
   'INVALID_BOARD',

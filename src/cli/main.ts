@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isKanbanError } from '../errors';
 import { registerAssignCommands } from './assign';
 import { registerBoardCommands } from './boards';
+import { registerCopyCommand } from './copy';
 import { registerHealthCommands } from './health';
 import { registerReviewCommands } from './review';
 import { registerGatewayCommands } from './gateway';
@@ -32,6 +33,7 @@ registerHealthCommands(program);
 registerNotifyCommands(program);
 registerGatewayCommands(program);
 registerServeCommand(program);
+registerCopyCommand(program);
 
 // A write past the file-size limit (ulimit -f) then fails with an error SQLite reports as full,
 // instead of the signal killing the process mid-transaction.
