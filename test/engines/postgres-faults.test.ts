@@ -57,4 +57,27 @@ describe('a PostgreSQL board whose connection is lost', () => {
       kb.close();
     }
   });
+
+  it('waits for a row another transaction holds no longer than its busy timeout: BUSY, nothing written, then it goes through', async () => {
+    const board = newServerBoard();
+    const kb = await openKanban({ url: testServerUrl(), board, busyTimeoutMs: 300 });
+    const holder = new Client({ connectionString: testServerUrl(), options: `-c search_path=${boardSchema(board)}` });
+    await holder.connect();
+    try {
+      const task = await kb.createTask({ title: 'held' });
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM tasks WHERE id = $1 FOR UPDATE', [task.id]);
+      const refused = await kb.completeTask(task.id).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isKanbanError(refused, 'BUSY')).toBe(true);
+      expect((await kb.getTask(task.id)).status).toBe('ready');
+      await holder.query('ROLLBACK');
+      expect((await kb.completeTask(task.id)).status).toBe('done');
+    } finally {
+      await holder.end();
+      kb.close();
+    }
+  });
 });
