@@ -248,7 +248,10 @@ export async function copyBoard(
   const rowCounts = counts(rows);
   const total = Object.values(rowCounts).reduce((sum, n) => sum + n, 0);
   let written = 0;
-  const step = (n: number) => progress((written += n), total);
+  const step = (n: number) => {
+    written += n;
+    progress(written, total);
+  };
   progress(0, total);
   const to =
     'path' in target
