@@ -11,6 +11,7 @@ import { claimRows } from './claims';
 import { memoryRow } from './memory';
 import { migrationRows } from './migration';
 import { gatewayRow } from './gateway';
+import { graphileRows } from './graphile';
 import { overheadRows } from './overhead';
 import { postgresRows } from './postgres';
 import { pgClaimRows } from './pg-claims';
@@ -30,6 +31,7 @@ const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   webRows,
   postgresRows,
   pgClaimRows,
+  graphileRows,
 ];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
