@@ -294,10 +294,11 @@ export function openKanban(options: OpenKanbanOptions = {}): Promise<FileKanban 
 
 async function openServerKanban(url: string, options: OpenKanbanOptions): Promise<ServerKanban> {
   const board = normalizeSlug(options.board ?? process.env.KANBAN_BOARD);
+  const backoff = retryBackoff(options.retryBackoff);
   const migration = await ensurePgMigrated(url, board);
   const { board: pool, release } = acquireBoardPool(url, board, busyTimeout(options));
   let open = true;
-  const ctx = context(pgEngine(pool), options, () => open);
+  const ctx = context(pgEngine(pool), options, backoff, () => open);
   const watches = new Set<() => void>();
   const close = () => {
     for (const unwatch of watches) unwatch();
@@ -315,13 +316,18 @@ async function openServerKanban(url: string, options: OpenKanbanOptions): Promis
   return { ...repository(ctx, board, close), watchReady, server: migration.server, migration };
 }
 
-function context(engine: Engine, options: OpenKanbanOptions, isOpen: () => boolean): RepoContext {
+function context(
+  engine: Engine,
+  options: OpenKanbanOptions,
+  backoff: RetryBackoff,
+  isOpen: () => boolean,
+): RepoContext {
   return {
     engine,
     now: options.now ?? epochSeconds,
     claimer: options.claimer ?? `${hostname()}:${process.pid}`,
     newTaskId: options.newTaskId ?? taskOps.newTaskId,
-    retryBackoff: retryBackoff(options.retryBackoff),
+    retryBackoff: backoff,
     isOpen,
   };
 }
@@ -341,7 +347,7 @@ async function openFileKanban(options: OpenKanbanOptions): Promise<FileKanban> {
   };
   try {
     const migration = await migrateOnce(entry, engine, options);
-    const ctx = context(engine.board(options), options, () => open);
+    const ctx = context(engine.board(options), options, retryBackoff(options.retryBackoff), () => open);
     return {
       ...repository(ctx, board, close),
       watchReady: () => () => undefined,
