@@ -16,6 +16,7 @@ import { overheadRows } from './overhead';
 import { postgresRows } from './postgres';
 import { pgClaimRows } from './pg-claims';
 import { README, RESULTS } from './paths';
+import { serverGatewayRows } from './server-gateways';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
 import { webRows } from './web';
@@ -32,6 +33,7 @@ const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   postgresRows,
   pgClaimRows,
   graphileRows,
+  serverGatewayRows,
 ];
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
