@@ -7,9 +7,9 @@
  */
 import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { Client } from 'pg';
 import * as file from './core/schema';
+import { KANBAN_TABLES } from './engines/sqlite/ddl';
 import * as server from './engines/postgres/schema';
 import { classifyPgError, describeServer } from './engines/postgres/errors';
 import { boardSchema, ensurePgMigrated, quoted } from './engines/postgres/migrate';
@@ -41,18 +41,6 @@ export interface CopyReport {
 /** Where a copy goes: a file, or a board on a server. */
 export type CopyTarget = { readonly path: string } | { readonly url: string; readonly board: string };
 
-const SQLITE_TABLES: readonly SQLiteTable[] = [
-  file.tasks,
-  file.taskLinks,
-  file.taskComments,
-  file.taskEvents,
-  file.taskRuns,
-  file.kanbanNotifySubs,
-  file.taskAttachments,
-  file.recipeInstances,
-  file.recipeInstanceTasks,
-];
-
 /** The board's rows from a file, oldest first where rows have an order. */
 function readFile(kb: FileKanban): BoardRows {
   const db = kb.db;
@@ -76,7 +64,7 @@ function unknownToSchema(kb: FileKanban): string[] {
     (name) => name !== '__drizzle_migrations',
   );
   const known = new Map(
-    SQLITE_TABLES.map((t) => [getTableName(t), Object.values(getTableColumns(t)).map((c) => c.name)]),
+    KANBAN_TABLES.map((t) => [getTableName(t), Object.values(getTableColumns(t)).map((c) => c.name)]),
   );
   return tables.flatMap((table) => {
     const columns = known.get(table);

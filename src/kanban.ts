@@ -119,6 +119,8 @@ export interface Kanban {
    * each by its own rule; `NOT_FOUND`, `INVALID_INPUT` naming the field, or a refusal, and then nothing is written.
    */
   editTask(id: string, edit: EditTaskInput): Promise<Task>;
+  /** Ready tasks without an assignee: the ones a dispatcher that claims only assigned tasks leaves. */
+  countUnassignedReady(): Promise<number>;
   /** Gives every ready task without an assignee to `assignee` (the gateway's `--default-assignee`); returns their ids. */
   assignUnassigned(assignee: string): Promise<string[]>;
   /** Sets (or with a null model clears) the model and provider a worker runs the task with; not on archived tasks. */
@@ -386,6 +388,7 @@ function repository(ctx: RepoContext, board: string | undefined, close: () => vo
     getTask: (id) => taskOps.getTask(ctx, id),
     listTasks: (filter) => taskOps.listTasks(ctx, filter),
     assignTask: (id, assignee) => taskOps.assignTask(ctx, id, assignee),
+    countUnassignedReady: () => taskOps.countUnassignedReady(ctx),
     assignUnassigned: (assignee) => taskOps.assignUnassigned(ctx, assignee),
     editTask: (id, edit) => taskOps.editTask(ctx, id, edit),
     setModelOverride: (id, override) => taskOps.setModelOverride(ctx, id, override),

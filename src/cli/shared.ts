@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { boardExists, normalizeSlug, resolveHome } from '../boards';
-import { currentServerBoard, serverBoardExists } from '../engines/postgres/boards';
-import { describeServer } from '../engines/postgres/errors';
+import { serverBoardFor } from '../engines/postgres/boards';
 import { isKanbanError, KanbanError } from '../errors';
 import { type FileKanban, isServerUrl, openKanban, type ServerKanban } from '../kanban';
 
@@ -35,14 +34,7 @@ export async function requireBoard(command: Command): Promise<GlobalOptions> {
   const options = globals(command);
   const url = serverUrl(command);
   if (url) {
-    const board = normalizeSlug(options.board ?? (process.env.KANBAN_BOARD || (await currentServerBoard(url))));
-    if (!(await serverBoardExists(url, board))) {
-      throw new KanbanError(
-        'BOARD_NOT_FOUND',
-        `No board ${board} on ${describeServer(url)}; \`kanban boards list\` shows the boards, \`kanban boards create ${board}\` makes one`,
-      );
-    }
-    return { ...options, board };
+    return { ...options, board: await serverBoardFor(url, options.board) };
   }
   if (options.board === undefined || options.db) return options;
   const home = resolveHome(options.home);

@@ -238,7 +238,8 @@ export interface Store {
   /** Running tasks whose lease ended before `now`. */
   expiredClaims(now: number): Promise<Task[]>;
   listTasks(filter: ListFilter): Promise<Task[]>;
-  anyUnassignedReady(): Promise<boolean>;
+  /** Ready tasks without an assignee. */
+  unassignedReadyCount(): Promise<number>;
   /** Gives every ready task without an assignee to `assignee`; returns their ids. */
   assignUnassignedReady(assignee: string): Promise<string[]>;
 

@@ -15,6 +15,8 @@ type Columns<K extends string> = Table & Record<K, Column>;
 export interface RuleTables {
   readonly tasks: Columns<
     | 'id'
+    | 'priority'
+    | 'createdAt'
     | 'status'
     | 'claimLock'
     | 'planAuditRequired'
@@ -130,6 +132,11 @@ export function boardRules(t: RuleTables, d: Dialect) {
     ${d.jsonField(taskEvents.payload, 'retry_status')}, ${d.jsonField(taskEvents.payload, 'source_status')})`;
 
   return {
+    /**
+     * Priority first (a null one last, as SQLite sorts it), then age: the order of claims and of
+     * listings, which `idx_tasks_claim_order` serves on both engines.
+     */
+    claimOrder: [sql`${tasks.priority} DESC NULLS LAST`, sql`${tasks.createdAt}`, sql`${tasks.id}`],
     breakerTripped,
     budgetLeft,
     claimGatesOpen,

@@ -194,10 +194,15 @@ export async function editTask(ctx: RepoContext, id: string, raw: EditTaskInput)
   });
 }
 
+/** Ready tasks without an assignee: the ones a dispatcher that claims only assigned tasks leaves. */
+export function countUnassignedReady(ctx: RepoContext): Promise<number> {
+  return read(ctx, (tx) => tx.q.unassignedReadyCount());
+}
+
 /** Gives every ready task without an assignee to `assignee`, as the original's `kanban.default_assignee` does. */
 export async function assignUnassigned(ctx: RepoContext, rawAssignee: string): Promise<string[]> {
   const assignee = parse(assigneeInput, rawAssignee, 'assignee');
-  if (!(await read(ctx, (tx) => tx.q.anyUnassignedReady()))) return [];
+  if ((await countUnassignedReady(ctx)) === 0) return [];
   return write(ctx, async (tx, now) => {
     const ids = await tx.q.assignUnassignedReady(assignee);
     for (const id of ids) {

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BOARD, listBoards, resolveHome } from '../boards';
-import { and, count as sqlCount, eq, isNull } from 'drizzle-orm';
-import { tasks, type TaskEvent } from '../core/schema';
+import type { TaskEvent } from '../core/schema';
 import { currentServerBoard, listServerBoards } from '../engines/postgres/boards';
 import { isKanbanError } from '../errors';
 import { isFileKanban, type Kanban, openKanban, type OpenKanbanOptions } from '../kanban';
@@ -372,7 +371,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Says when the number of ready tasks the gateway will not run, for want of an assignee, changes. */
   async function reportUnassigned(board: Board): Promise<void> {
-    const count = await unassignedReady(board.dispatch);
+    const count = await board.dispatch.countUnassignedReady();
     if (count === (unassigned.get(board) ?? 0)) return;
     unassigned.set(board, count);
     const what = `${count} ready task${count === 1 ? '' : 's'}`;
@@ -456,11 +455,4 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await done;
     },
   };
-}
-
-/** Ready tasks without an assignee: one count on a file; on a server, counted from the ready listing. */
-async function unassignedReady(kb: Kanban): Promise<number> {
-  if (!isFileKanban(kb)) return (await kb.listTasks({ status: 'ready' })).filter((t) => t.assignee === null).length;
-  const ready = and(eq(tasks.status, 'ready'), isNull(tasks.assignee));
-  return kb.db.select({ n: sqlCount() }).from(tasks).where(ready).get()?.n ?? 0;
 }

@@ -122,6 +122,20 @@ export function currentServerBoard(url: string): Promise<string> {
   );
 }
 
+/**
+ * The board a command works on a server, read in one exchange: `requested` (else KANBAN_BOARD,
+ * else the server's current board); `BOARD_NOT_FOUND` unless it exists (`default` always does).
+ */
+export function serverBoardFor(url: string, requested: string | undefined): Promise<string> {
+  return onServer(url, async (client) => {
+    const rows = await boardRows(client);
+    const current = rows.find((row) => row.raw.current === true)?.slug ?? DEFAULT_BOARD;
+    const slug = normalizeSlug(requested ?? (process.env.KANBAN_BOARD || current));
+    if (slug !== DEFAULT_BOARD && !rows.some((row) => row.slug === slug)) throw notFound(url, slug);
+    return slug;
+  });
+}
+
 /** Makes `slug` the server's current board, in one transaction with clearing the others. */
 export function switchServerBoard(url: string, rawSlug: string): Promise<string> {
   const slug = normalizeSlug(rawSlug);

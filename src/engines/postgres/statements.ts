@@ -54,13 +54,6 @@ import {
 } from './schema';
 import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, shapes, TASK_INSERT } from '../shapes';
 
-/**
- * Priority first, then age, as the SQLite store's `CLAIM_ORDER`. `NULLS LAST` keeps SQLite's order
- * for a NULL priority (there NULL is the smallest value; PostgreSQL's `DESC` puts it first), which
- * `idx_tasks_claim_order` declares too, so the index serves claims and listings.
- */
-const CLAIM_ORDER = [sql`${tasks.priority} DESC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id)];
-
 const parent = alias(tasks, 'parent');
 
 const postgres: Dialect = {
@@ -125,7 +118,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
             f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
           ),
         )
-        .orderBy(...CLAIM_ORDER)
+        .orderBy(...rules.claimOrder)
         .limit(1)
         .$dynamic();
       return (locking ? query.for('update', { of: tasks, skipLocked: true }) : query).prepare(
@@ -153,7 +146,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .select({ task: tasks, waits: sql<boolean>`${rules.unfinishedParent(tasks.id)}` })
       .from(tasks)
       .where(rules.reviewable)
-      .orderBy(...CLAIM_ORDER)
+      .orderBy(...rules.claimOrder)
       .limit(1)
       .$dynamic();
     return (locking ? query.for('update', { of: tasks, skipLocked: true }) : query).prepare(named('review_candidate'));
@@ -332,7 +325,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
             f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
           ),
         )
-        .orderBy(...CLAIM_ORDER)
+        .orderBy(...rules.claimOrder)
         .$dynamic();
       return (f.limit === undefined ? query : query.limit(ph('limit'))).prepare(`kanban_list_${shape}`);
     },
@@ -421,8 +414,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         tenant: f.tenant,
         limit: f.limit,
       }),
-    anyUnassignedReady: async () =>
-      (await db.select({ id: tasks.id }).from(tasks).where(unassignedReady).limit(1)).length > 0,
+    unassignedReadyCount: async () => (await db.select({ n: count() }).from(tasks).where(unassignedReady))[0]?.n ?? 0,
     assignUnassignedReady: async (assignee) => {
       const rows = await db
         .update(tasks)

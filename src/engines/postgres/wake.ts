@@ -50,7 +50,7 @@ export function channelListener(url: string, channel: string) {
 
   function connect(): void {
     retry = undefined;
-    const current = new Client({ connectionString: url });
+    const current = new Client({ connectionString: url, application_name: 'kanban-db listener' });
     client = current;
     const broken = () => {
       if (client !== current) return;
@@ -65,7 +65,6 @@ export function channelListener(url: string, channel: string) {
     current.on('notification', tell);
     current
       .connect()
-      .then(() => current.query('SELECT set_config($1, $2, false)', ['application_name', 'kanban-db listener']))
       .then(() => current.query(`LISTEN "${channel.replaceAll('"', '""')}"`))
       .then(() => {
         pause = 100;

@@ -38,9 +38,6 @@ import {
 } from '../../core/schema';
 import { boardRules, type Dialect } from '../../core/predicates';
 
-/** Priority first, then age: the order of `listTasks` and of claims, which `idx_tasks_claim_order` serves. */
-export const CLAIM_ORDER = [sql`${tasks.priority} DESC`, asc(tasks.createdAt), asc(tasks.id)];
-
 const parent = alias(tasks, 'parent');
 
 const sqlite: Dialect = {
@@ -89,7 +86,7 @@ export function sqliteStore(db: SyncDb): Store {
             f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
           ),
         )
-        .orderBy(...CLAIM_ORDER)
+        .orderBy(...rules.claimOrder)
         .limit(1)
         .prepare(),
   );
@@ -113,7 +110,7 @@ export function sqliteStore(db: SyncDb): Store {
       .select({ task: tasks, waits: sql<number>`${rules.unfinishedParent(tasks.id)}` })
       .from(tasks)
       .where(rules.reviewable)
-      .orderBy(...CLAIM_ORDER)
+      .orderBy(...rules.claimOrder)
       .limit(1)
       .prepare(),
   );
@@ -214,7 +211,7 @@ export function sqliteStore(db: SyncDb): Store {
             f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
           ),
         )
-        .orderBy(...CLAIM_ORDER)
+        .orderBy(...rules.claimOrder)
         .limit(ph('limit'))
         .prepare(),
   );
@@ -282,8 +279,7 @@ export function sqliteStore(db: SyncDb): Store {
         tenant: f.tenant,
         limit: f.limit ?? -1,
       }),
-    anyUnassignedReady: async () =>
-      db.select({ id: tasks.id }).from(tasks).where(unassignedReady).limit(1).get() !== undefined,
+    unassignedReadyCount: async () => db.select({ n: count() }).from(tasks).where(unassignedReady).get()?.n ?? 0,
     assignUnassignedReady: async (assignee) =>
       db
         .update(tasks)
