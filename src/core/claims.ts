@@ -2,7 +2,7 @@ import type { Task } from './schema';
 import { endAttempt } from './attempts';
 import { read, write, type RepoContext, type Tx } from './context';
 import { appendEvent } from './events';
-import { checkRun, taskInStatus } from './guards';
+import { taskInStatus } from './guards';
 import {
   claimCountInput,
   claimInput,
@@ -163,8 +163,7 @@ export async function claimReviewTask(ctx: RepoContext, raw?: ClaimOptions): Pro
 export async function heartbeat(ctx: RepoContext, id: string, raw?: HeartbeatOptions): Promise<Task> {
   const options = parse(heartbeatInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'heartbeat');
-    checkRun(task, options.runId);
+    const task = await taskInStatus(tx, id, ['running'], 'heartbeat', options.runId);
     const expires = now + (options.ttlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
     await tx.q.renew({ id, runId: task.currentRunId, expires, now });
     await appendEvent(tx, now, { taskId: id, kind: 'heartbeat', runId: task.currentRunId });

@@ -2,7 +2,7 @@ import type { Task } from './schema';
 import { endAttempt } from './attempts';
 import { write, type RepoContext, type Tx } from './context';
 import { appendEvent } from './events';
-import { checkRun, taskInStatus } from './guards';
+import { taskInStatus } from './guards';
 import { failureInput, parse, type FailureInput, type FailureOutcome } from './input';
 
 import { DEFAULT_FAILURE_LIMIT } from './model';
@@ -47,8 +47,7 @@ export async function recordFailure(ctx: RepoContext, id: string, raw: FailureIn
   const { runId, error: fullError, outcome, limit: callerLimit } = parse(failureInput, raw, 'failure');
   const error = fullError.slice(0, MAX_ERROR_LENGTH);
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'record a failure of');
-    checkRun(task, runId);
+    const task = await taskInStatus(tx, id, ['running'], 'record a failure of', runId);
     const failures = task.consecutiveFailures + 1;
     const limit = task.maxRetries ?? callerLimit ?? DEFAULT_FAILURE_LIMIT;
     const gaveUp = failures >= limit;

@@ -8,9 +8,20 @@ export function found(task: Task | undefined, id: string): Task {
   return task;
 }
 
-/** Reads a task and refuses unless it is in one of `from`. */
-export async function taskInStatus(tx: Tx, id: string, from: readonly TaskStatus[], move: string): Promise<Task> {
+/**
+ * Reads a task and refuses unless it is in one of `from`. With `runId`, a caller whose run is no
+ * longer the task's learns that first (`STALE_RUN`), whatever the task has become since: a worker
+ * whose lease ran out is told its task went on without it.
+ */
+export async function taskInStatus(
+  tx: Tx,
+  id: string,
+  from: readonly TaskStatus[],
+  move: string,
+  runId?: number,
+): Promise<Task> {
   const task = found(await tx.q.taskById(id), id);
+  checkRun(task, runId);
   if (!from.includes(task.status)) {
     throw new KanbanError(
       'INVALID_TRANSITION',
@@ -21,7 +32,7 @@ export async function taskInStatus(tx: Tx, id: string, from: readonly TaskStatus
 }
 
 /** Fencing: a caller holding an old attempt's run id must not act on a newer attempt. */
-export function checkRun(task: Task, runId: number | undefined): void {
+function checkRun(task: Task, runId: number | undefined): void {
   if (runId !== undefined && task.currentRunId !== runId) {
     throw new KanbanError(
       'STALE_RUN',

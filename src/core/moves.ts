@@ -5,7 +5,7 @@ import { read, write, type RepoContext, type Tx } from './context';
 import { insertComment } from './activity';
 import { appendEvent, recordPromotions, summaryLine } from './events';
 import { assignIn } from './tasks';
-import { checkRun, parentsFinished, taskInStatus } from './guards';
+import { parentsFinished, taskInStatus } from './guards';
 import {
   blockInput,
   completeAndClaimInput,
@@ -49,8 +49,7 @@ interface Completion {
  * reviewer's run open) gets a zero-length completed run, as the upstream records it.
  */
 async function completeIn(tx: Tx, now: number, id: string, options: Completion): Promise<Task> {
-  const task = await taskInStatus(tx, id, COMPLETABLE, 'complete');
-  checkRun(task, options.runId);
+  const task = await taskInStatus(tx, id, COMPLETABLE, 'complete', options.runId);
   await parentsFinished(tx, task, 'complete');
   const approval = task.status === 'review' && task.currentRunId === null;
   const bare = options.summary == null && options.result == null;
@@ -115,8 +114,7 @@ export async function completeAndClaimNext(
 export async function blockTask(ctx: RepoContext, id: string, raw: BlockOptions): Promise<Task> {
   const { reason, kind = null, runId } = parse(blockInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, BLOCKABLE, 'block');
-    checkRun(task, runId);
+    const task = await taskInStatus(tx, id, BLOCKABLE, 'block', runId);
     const run = { status: 'blocked', outcome: 'blocked', summary: reason, synthesize: true } as const;
     // A blocked reviewer's run goes back to review once unblocked (the event's source_status says so).
     const source = await tx.q.claimedFrom(task.currentRunId);
@@ -175,8 +173,7 @@ export async function unblockTask(ctx: RepoContext, id: string, raw?: UnblockOpt
 export async function scheduleTask(ctx: RepoContext, id: string, raw?: ScheduleOptions): Promise<Task> {
   const { reason = null, runId } = parse(scheduleInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, SCHEDULABLE, 'schedule');
-    checkRun(task, runId);
+    const task = await taskInStatus(tx, id, SCHEDULABLE, 'schedule', runId);
     return endAttempt(tx, now, task, {
       set: { status: 'scheduled' },
       run: { status: 'scheduled', outcome: 'scheduled', summary: reason, synthesize: reason !== null },
@@ -207,8 +204,7 @@ export async function archiveTask(ctx: RepoContext, id: string): Promise<Task> {
 export async function reclaimTask(ctx: RepoContext, id: string, raw?: ReclaimOptions): Promise<Task> {
   const { reason = 'operator', runId, assignee } = parse(reclaimInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'reclaim');
-    checkRun(task, runId);
+    const task = await taskInStatus(tx, id, ['running'], 'reclaim', runId);
     const retry = await tx.q.claimedFrom(task.currentRunId);
     const payload = { manual: true, reason, prev_lock: task.claimLock, retry_status: retry };
     const reclaimed = await endAttempt(tx, now, task, {

@@ -9,7 +9,7 @@ import type { Task } from './schema';
 import { endAttempt } from './attempts';
 import { write, type RepoContext, type Tx } from './context';
 import { summaryLine } from './events';
-import { checkRun, parentsFinished, taskInStatus } from './guards';
+import { parentsFinished, taskInStatus } from './guards';
 import {
   parse,
   reopenReviewInput,
@@ -38,7 +38,7 @@ const landing = async (tx: Tx, id: string) => ((await tx.q.unfinishedParent(id))
 export async function requestReview(ctx: RepoContext, id: string, raw?: RequestReviewOptions): Promise<Task> {
   const { runId, summary = null, reviewer: given, metadata = null, force } = parse(requestReviewInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running', 'ready'], 'request review of');
+    const task = await taskInStatus(tx, id, ['running', 'ready'], 'request review of', runId);
     await parentsFinished(tx, task, 'request review of');
     if (task.status === 'running' && task.claimLock !== null && runId === undefined && !force) {
       throw new KanbanError(
@@ -46,7 +46,6 @@ export async function requestReview(ctx: RepoContext, id: string, raw?: RequestR
         `Task ${id} is running under ${task.claimLock}; its worker requests review with its run id, or pass force to take it from the worker`,
       );
     }
-    checkRun(task, runId);
     const reviewer = given ?? (await priorReviewer(tx, id));
     return endAttempt(tx, now, task, {
       set: { status: 'review', assignee: reviewer ?? task.assignee },
@@ -88,8 +87,7 @@ const implementerOf = async (tx: Tx, id: string) =>
 export async function requestChanges(ctx: RepoContext, id: string, raw: RequestChangesOptions): Promise<Task> {
   const { runId, reason } = parse(requestChangesInput, raw, 'options');
   return write(ctx, async (tx, now) => {
-    const task = await taskInStatus(tx, id, ['running'], 'request changes on');
-    checkRun(task, runId);
+    const task = await taskInStatus(tx, id, ['running'], 'request changes on', runId);
     if ((await tx.q.claimedFrom(task.currentRunId)) !== 'review') {
       throw new KanbanError(
         'INVALID_TRANSITION',

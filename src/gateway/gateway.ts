@@ -82,6 +82,14 @@ interface Board {
   /** The loops that said it is damaged and have not worked it since: each says so once, and once when it works again. */
   readonly said: Set<string>;
 }
+/** A running worker's claim, which the dispatcher renews; `lost` once the board says another attempt holds the task. */
+interface Lease {
+  readonly board: Board;
+  readonly claim: Claim;
+  readonly worker: RunningWorker;
+  renewedAt: number;
+  lost: boolean;
+}
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -142,7 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const claimNext = { assignedOnly: true, ttlSeconds };
   const slots = new Set<Promise<void>>();
   // Running workers, so the dispatcher can renew their leases and stop them.
-  const running = new Map<string, { board: Board; claim: Claim; worker: RunningWorker; renewedAt: number }>();
+  const running = new Map<string, Lease>();
   const unassigned = new Map<Board, number>();
   const locks = new Map<Board, DispatchLock>();
 
@@ -243,7 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (let claim: Claim | undefined = first; claim; ) {
       const current: Claim = claim;
       const worker = startWorker(options.worker, current.task, current.runId, board.db, url ? board.slug : undefined);
-      running.set(current.task.id, { board, claim: current, worker, renewedAt: Date.now() });
+      running.set(current.task.id, { board, claim: current, worker, renewedAt: Date.now(), lost: false });
       if (killing) worker.signal('SIGKILL');
       const outcome = await worker.outcome;
       claim = await persist(`recording the end of ${current.task.id}`, board, (kb) =>
@@ -277,7 +285,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return refill ? kb.claimNextTask(claimNext) : undefined;
       }
       if (now?.currentRunId === runId) throw error;
-      log(`gateway: ${where} ended after its worker moved the task (now ${now?.status ?? 'gone'})`);
+      const ours = (await kb.listRuns(task.id)).find((run) => run.id === runId);
+      log(
+        ours?.outcome === 'reclaimed'
+          ? `gateway: ${where} ended after its lease ran out and the task was handed back; its late outcome is refused (${error.code}: ${error.message})`
+          : `gateway: ${where} ended after its worker moved the task (now ${now?.status ?? 'gone'})`,
+      );
       return refill ? kb.claimNextTask(claimNext) : undefined;
     }
   }
@@ -341,11 +354,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function dispatch(board: Board): Promise<void> {
     const kb = board.dispatch;
-    for (const [taskId, lease] of running) {
-      if (lease.board !== board || Date.now() - lease.renewedAt < (ttlSeconds * 1000) / 3) continue;
-      await kb.heartbeat(taskId, { runId: lease.claim.runId, ttlSeconds });
-      lease.renewedAt = Date.now();
-    }
+    for (const lease of running.values())
+      if (lease.board === board && !lease.lost && Date.now() - lease.renewedAt >= (ttlSeconds * 1000) / 3)
+        await renew(kb, lease);
     if (stopping.signal.aborted || !(await lockBoard(board))) return;
     await kb.releaseStaleClaims();
     await kb.promoteReady();
@@ -360,6 +371,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const claim = await kb.claimReviewTask({ ttlSeconds });
       if (!claim) break;
       fill(board, claim);
+    }
+  }
+
+  /**
+   * Extends a running worker's lease. A lease the board no longer honours (it ran out while this
+   * host could not reach the board, and another gateway took the task, or the task was moved) is
+   * lost: its worker is stopped, since the task is another attempt's now, and its outcome will be
+   * refused as `STALE_RUN`.
+   */
+  async function renew(kb: Kanban, lease: Lease): Promise<void> {
+    const { task, runId } = lease.claim;
+    try {
+      await kb.heartbeat(task.id, { runId, ttlSeconds });
+      lease.renewedAt = Date.now();
+    } catch (error) {
+      if (!isKanbanError(error, 'STALE_RUN') && !isKanbanError(error, 'INVALID_TRANSITION')) throw error;
+      lease.lost = true;
+      lease.worker.signal('SIGTERM');
+      log(`gateway: lost the lease of ${task.id} (run ${runId}): ${message(error)}; stopping its worker`);
     }
   }
 

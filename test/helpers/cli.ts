@@ -21,12 +21,15 @@ export interface GatewayProcess {
   until(condition: () => Promise<boolean> | boolean, ms?: number): Promise<boolean>;
 }
 
-export function startGatewayProcess(home: string, worker: string, extra: string[] = []): GatewayProcess {
-  const child = spawn(
-    process.execPath,
-    [CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra],
-    { env: ENV },
-  );
+/** A gateway process; `via` runs it through another command (as `ip netns exec NAME`). */
+export function startGatewayProcess(
+  home: string,
+  worker: string,
+  extra: string[] = [],
+  via: string[] = [],
+): GatewayProcess {
+  const argv = [...via, process.execPath, CLI, '--home', home, 'gateway', '--worker', worker, '--tick', '50', ...extra];
+  const child = spawn(argv[0] ?? process.execPath, argv.slice(1), { env: ENV });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -4,7 +4,7 @@
  * KANBAN_TEST_PG_URL set, that server is used instead. Without either, the suite fails loudly.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,11 +43,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A further address for a server of the test's own to listen on, and the network it trusts there. */
+export interface ExtraAddress {
+  readonly listen: string;
+  readonly clients: string;
+}
+
 /**
  * The run's server (KANBAN_TEST_PG_URL, which the global setup sets), or with `own`, a server of
  * this test's alone, for tests that stop or restart it.
  */
-export async function startTestServer(options: { own?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { own?: boolean; also?: ExtraAddress } = {}): Promise<TestServer> {
   const given = options.own ? undefined : process.env.KANBAN_TEST_PG_URL;
   if (given) {
     const restart = () => {
@@ -76,6 +82,8 @@ export async function startTestServer(options: { own?: boolean } = {}): Promise<
   const data = join(dir, 'data');
   const port = await freePort();
   asOwner('initdb', ['-N', '-D', data, '-U', 'postgres', '-A', 'trust']);
+  if (options.also) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${options.also.clients} trust\n`);
+  const addresses = ['127.0.0.1', ...(options.also ? [options.also.listen] : [])].join(',');
   const start = (action: 'start' | 'restart') =>
     asOwner('pg_ctl', [
       '-D',
@@ -86,7 +94,7 @@ export async function startTestServer(options: { own?: boolean } = {}): Promise<
       '-m',
       'fast',
       '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+      `-c listen_addresses=${addresses} -p ${port} -k ${dir}`,
       action,
     ]);
   start('start');

@@ -197,5 +197,24 @@ describe.each(ENGINES)('on %s', (engine) => {
         expect(await snapshot(kb)).toEqual(before);
       });
     });
+
+    it.each([
+      ['complete', (kb: Kanban, id: string, runId: number) => kb.completeTask(id, { runId })],
+      ['block', (kb: Kanban, id: string, runId: number) => kb.blockTask(id, { runId, reason: 'x' })],
+      ['recordFailure', (kb: Kanban, id: string, runId: number) => kb.recordFailure(id, { runId, error: 'x' })],
+    ])('refuses a late %s with STALE_RUN once another attempt finished the task', async (_what, act) => {
+      await withBoard(engine, async (kb, clock) => {
+        const task = await kb.createTask({ title: 't' });
+        const old = await kb.claimTask(task.id, { ttlSeconds: 5 });
+        clock.advance(6);
+        await kb.releaseStaleClaims();
+        const current = await kb.claimTask(task.id);
+        await kb.completeTask(task.id, { runId: current?.runId ?? 0 });
+        const before = await snapshot(kb);
+        // The run is checked before the status: the late worker is told its attempt is over, not that done tasks cannot move.
+        await expect(act(kb, task.id, old?.runId ?? 0)).rejects.toMatchObject({ code: 'STALE_RUN' });
+        expect(await snapshot(kb)).toEqual(before);
+      });
+    });
   });
 });
