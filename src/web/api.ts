@@ -6,6 +6,7 @@ import { boardExists, listBoards } from '../boards';
 import { TASK_STATUSES, type TaskStatus } from '../core/schema';
 import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
 import type { Kanban } from '../kanban';
+import { boardFeed, type Feed } from './feed';
 import {
   blockInput,
   commentInput,
@@ -22,7 +23,7 @@ import {
   unblockInput,
 } from '../core/input';
 
-/** How often the live stream looks for new events: every open page sees a change within this. */
+/** How often a board's one reader looks for new events: every open page sees a change within this. */
 export const STREAM_POLL_MS = 250;
 const STREAM_KEEPALIVE_MS = 15_000;
 
@@ -241,26 +242,37 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
   });
   app.get('/boards/:board/stats', async (c) => c.json(await (await board(c)).stats()));
 
-  /** Server-Sent Events: one `change` per new event of the board, whoever wrote it (any process, either program). */
+  const feeds = new WeakMap<Kanban, Feed>();
+  const feedOf = (kb: Kanban) => {
+    let feed = feeds.get(kb);
+    if (!feed) feeds.set(kb, (feed = boardFeed(kb, STREAM_POLL_MS, log)));
+    return feed;
+  };
+
+  /**
+   * Server-Sent Events: one `change` per new event of the board, whoever wrote it (any process,
+   * either program). Every open stream of a board is fed by the board's one reader.
+   */
   app.get('/boards/:board/stream', async (c) => {
     const kb = await board(c);
-    const after = c.req.query('after');
-    const start = after === undefined ? await kb.lastEventId() : Number(after);
+    const asked = c.req.query('after');
+    const start = asked === undefined ? await kb.lastEventId() : Number(asked);
+    const after = Number.isSafeInteger(start) ? start : 0;
     return streamSSE(c, async (stream) => {
-      let after = Number.isSafeInteger(start) ? start : 0;
-      let quiet = 0;
       await stream.writeSSE({ event: 'ready', data: JSON.stringify({ after }) });
-      while (!stream.aborted && !stream.closed) {
-        const events = await kb.listEvents({ afterId: after, limit: 500 });
+      const stop = feedOf(kb).subscribe(after, async (events) => {
         for (const event of events)
           await stream.writeSSE({ event: 'change', id: String(event.id), data: JSON.stringify(event) });
-        after = events.at(-1)?.id ?? after;
-        quiet = events.length ? 0 : quiet + STREAM_POLL_MS;
-        if (quiet >= STREAM_KEEPALIVE_MS) {
-          await stream.write(': keepalive\n\n');
-          quiet = 0;
+      });
+      const closed = new AbortController();
+      stream.onAbort(() => closed.abort());
+      try {
+        while (!stream.aborted && !stream.closed) {
+          await sleep(STREAM_KEEPALIVE_MS, undefined, { signal: closed.signal }).catch(() => undefined);
+          if (!stream.aborted && !stream.closed) await stream.write(': keepalive\n\n');
         }
-        await sleep(STREAM_POLL_MS);
+      } finally {
+        stop();
       }
     });
   });
