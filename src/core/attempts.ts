@@ -1,6 +1,5 @@
 import type { RunOutcome, RunStatus, Task } from './schema';
 import type { Tx } from './context';
-import { appendEvent } from './events';
 import type { TaskRelease } from './port';
 
 /** The columns that describe a claim; cleared whenever a task stops running. */
@@ -31,7 +30,6 @@ export interface AttemptEnd {
  */
 export async function endAttempt(tx: Tx, now: number, task: Task, end: AttemptEnd): Promise<Task> {
   const next: Task = { ...task, ...end.set, ...NO_CLAIM };
-  await tx.q.release(next);
   const { synthesize, ...run } = end.run;
   const closed = {
     ...run,
@@ -40,9 +38,9 @@ export async function endAttempt(tx: Tx, now: number, task: Task, end: AttemptEn
     error: run.error ?? null,
     metadata: run.metadata ?? null,
   };
-  let runId = task.currentRunId;
-  if (runId !== null) await tx.q.closeRun({ ...closed, runId });
-  else if (synthesize) {
+  const open = task.currentRunId;
+  let runId = open;
+  if (open === null && synthesize) {
     const { outcome, endedAt, summary, error, metadata } = closed;
     runId = await tx.q.insertEndedRun({
       taskId: task.id,
@@ -55,6 +53,10 @@ export async function endAttempt(tx: Tx, now: number, task: Task, end: AttemptEn
       metadata,
     });
   }
-  await appendEvent(tx, now, { taskId: task.id, kind: end.event.kind, runId, payload: end.event.payload ?? null });
+  await tx.q.endAttempt({
+    task: next,
+    run: open === null ? undefined : { ...closed, runId: open },
+    event: { taskId: task.id, kind: end.event.kind, runId, payload: end.event.payload ?? null, createdAt: now },
+  });
   return next;
 }

@@ -40,9 +40,10 @@ export function claimParams(ctx: RepoContext, options: z.output<typeof claimNext
 }
 
 /**
- * `ready` → `running` for a task read in this transaction: a run is opened and one compare-and-set
- * UPDATE moves the task and points it at the run. Inside `BEGIN IMMEDIATE` no other writer can
- * have changed the row since it was read, so the compare-and-set failing means a broken invariant.
+ * `ready` → `running` for a task read in this transaction: a run is opened, one compare-and-set
+ * moves the task and points it at the run, and the `claimed` event names the run. The row was read
+ * under the write lock (SQLite) or its row lock (PostgreSQL), so no other writer can have changed
+ * it since: the compare-and-set failing means a broken invariant, and the throw rolls it all back.
  */
 async function claimRow(
   tx: Tx,
@@ -52,25 +53,21 @@ async function claimRow(
   from: 'ready' | 'review' = 'ready',
 ): Promise<Claim> {
   const expires = now + params.ttlSeconds;
-  const runId = await tx.q.insertRun({
-    taskId: task.id,
-    profile: task.assignee,
-    stepKey: task.currentStepKey,
-    claimLock: params.claimer,
-    claimExpires: expires,
-    maxRuntimeSeconds: task.maxRuntimeSeconds,
-    startedAt: now,
-  });
-  if (!(await tx.q.claim({ id: task.id, from, claimer: params.claimer, expires, now, runId }))) {
-    throw new Error(`Task ${task.id} changed inside the write transaction that claimed it`);
-  }
   const source = from === 'review' ? { source_status: 'review' } : {};
-  await appendEvent(tx, now, {
-    taskId: task.id,
-    kind: 'claimed',
-    runId,
-    payload: { lock: params.claimer, expires, run_id: runId, ...source },
+  const runId = await tx.q.openClaim({
+    run: {
+      taskId: task.id,
+      profile: task.assignee,
+      stepKey: task.currentStepKey,
+      claimLock: params.claimer,
+      claimExpires: expires,
+      maxRuntimeSeconds: task.maxRuntimeSeconds,
+      startedAt: now,
+    },
+    from,
+    event: { kind: 'claimed', payload: { lock: params.claimer, expires, ...source } },
   });
+  if (runId === undefined) throw new Error(`Task ${task.id} changed inside the write transaction that claimed it`);
   const claimed: Task = {
     ...task,
     status: 'running',

@@ -95,6 +95,20 @@ export type NewRun = {
   readonly startedAt: number;
 };
 
+/** What a claim writes: see `Store.openClaim`. */
+export interface OpenClaim {
+  readonly run: NewRun;
+  readonly from: TaskStatus;
+  readonly event: { readonly kind: string; readonly payload: Record<string, unknown> };
+}
+
+/** What the end of an attempt writes: see `Store.endAttempt`. */
+export interface AttemptWrite {
+  readonly task: TaskRelease;
+  readonly run: RunEnd | undefined;
+  readonly event: NewEvent;
+}
+
 /** A run that started and ended at once, whose status is its outcome. */
 export type EndedRun = {
   readonly taskId: string;
@@ -206,25 +220,19 @@ export interface Store {
   claimedFrom(runId: number | null): Promise<Lane>;
   /** The lane the task resumes when promoted or unblocked. */
   resumeLane(id: string): Promise<Lane>;
-  /** Inserts a running run and returns its id. */
-  insertRun(run: NewRun): Promise<number>;
   /** Inserts a zero-length run and returns its id. */
   insertEndedRun(run: EndedRun): Promise<number>;
   /** When the run started; undefined for no such run. */
   runStartedAt(runId: number): Promise<number | undefined>;
-  /** The compare-and-set of a claim: true when the task was still in `from` and unclaimed. */
-  claim(values: {
-    id: string;
-    from: TaskStatus;
-    claimer: string;
-    expires: number;
-    now: number;
-    runId: number;
-  }): Promise<boolean>;
-  /** Writes an attempt's end on the task and clears its claim. */
-  release(row: TaskRelease): Promise<void>;
-  /** Closes a run still open. */
-  closeRun(end: RunEnd): Promise<void>;
+  /**
+   * A claim, written as one: opens `run`, moves its task to running under it (a compare-and-set:
+   * the task must still be unclaimed in `from`) and appends the claim's event, whose payload gains
+   * the run's id as `run_id`. The run's id; undefined when the compare-and-set failed, and then the
+   * caller must roll its transaction back.
+   */
+  openClaim(claim: OpenClaim): Promise<number | undefined>;
+  /** An attempt's end, written as one: the task's new columns with its claim cleared, its open run closed (if any), its event. */
+  endAttempt(end: AttemptWrite): Promise<void>;
   insertEvent(event: NewEvent): Promise<void>;
   /** Promotes the children of `parent` whose parents are all finished. */
   promoteChildren(parent: string): Promise<Promotion[]>;

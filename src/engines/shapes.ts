@@ -5,7 +5,7 @@
  * written here once, over either schema's tables.
  */
 import { type Column, and, eq, isNull, lt, type Placeholder, type SQL, sql, type Table } from 'drizzle-orm';
-import type { SubscriberKey } from '../core/port';
+import type { RunEnd, SubscriberKey, TaskRelease } from '../core/port';
 
 export const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -100,6 +100,27 @@ export const RELEASE_SET = {
   currentRunId: null,
 };
 
+/** The values of `closeRunSet` and `openRun` for a run's end; its metadata goes as JSON text, since COALESCE takes it raw. */
+export function runEnd({ status, metadata, ...end }: RunEnd) {
+  return { ...end, runStatus: status, metadata: metadata ? JSON.stringify(metadata) : null };
+}
+
+/** The values of `RELEASE_SET` and its task's id. */
+export function released(task: TaskRelease) {
+  const { id, status, completedAt, result, consecutiveFailures, lastFailureError, blockKind, blockRecurrences } = task;
+  return {
+    id,
+    status,
+    completedAt,
+    result,
+    consecutiveFailures,
+    lastFailureError,
+    blockKind,
+    blockRecurrences,
+    assignee: task.assignee,
+  };
+}
+
 /** A lease extended, on the task and on its run. */
 export const RENEW_SET = { claimExpires: param('expires'), lastHeartbeatAt: param('now') };
 
@@ -116,9 +137,9 @@ export function shapes(t: ShapeTables) {
       lastHeartbeatAt: param('now'),
       currentRunId: param('runId'),
     } as const,
-    /** A run's end; a worker's own metadata is kept when the move gives none. */
+    /** A run's end (its status is `runStatus`, apart from its task's); a worker's own metadata is kept when the move gives none. */
     closeRunSet: {
-      status: param('status'),
+      status: param('runStatus'),
       outcome: param('outcome'),
       endedAt: param('endedAt'),
       summary: param('summary'),

@@ -116,8 +116,11 @@ export function pgEngine(board: PgBoardPool): Engine {
       try {
         const result = await fn(storesOf(board, client).write);
         // NOTIFY is transactional: listeners hear it once this commits, and never if it does not.
-        if (board.woke.delete(client)) await client.query('SELECT pg_notify($1, $2)', [board.channel, '']);
-        await client.query('COMMIT');
+        // Sent with the COMMIT, as one simple query: no round trip of its own.
+        const notify = board.woke.delete(client)
+          ? `SELECT pg_notify(${client.escapeLiteral(board.channel)}, ''); `
+          : '';
+        await client.query(`${notify}COMMIT`);
         return result;
       } catch (error) {
         if (!board.broken.has(client)) await client.query('ROLLBACK').catch(() => undefined);

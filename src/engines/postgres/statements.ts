@@ -52,7 +52,19 @@ import {
   taskRuns,
   tasks,
 } from './schema';
-import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, shapes, TASK_INSERT } from '../shapes';
+import {
+  EVENT_INSERT,
+  memoBy,
+  once,
+  ph,
+  RELEASE_SET,
+  released,
+  RENEW_SET,
+  RUN_INSERT,
+  runEnd,
+  shapes,
+  TASK_INSERT,
+} from '../shapes';
 
 const parent = alias(tasks, 'parent');
 
@@ -178,21 +190,53 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .where(eq(tasks.id, ph('id')))
       .prepare('kanban_resume_lane'),
   );
-  const insertRun = once(() =>
-    db.insert(taskRuns).values(RUN_INSERT).returning({ id: taskRuns.id }).prepare('kanban_insert_run'),
-  );
-  const claim = once(() => db.update(tasks).set(shape.claimSet).where(shape.unclaimedIn).prepare('kanban_claim'));
-  const release = once(() =>
-    db
-      .update(tasks)
-      .set(RELEASE_SET)
-      .where(eq(tasks.id, ph('id')))
-      .prepare('kanban_release'),
-  );
-  const closeRun = once(() =>
-    db.update(taskRuns).set(shape.closeRunSet).where(shape.openRun).prepare('kanban_close_run'),
-  );
   const insertEvent = once(() => db.insert(taskEvents).values(EVENT_INSERT).prepare('kanban_insert_event'));
+  /**
+   * A claim in one statement (one round trip): the run inserted, the task's compare-and-set
+   * pointing at it, and the event naming it, as data-modifying CTEs that see the run's new id.
+   */
+  const openClaim = once(() => {
+    const run = db.$with('run').as(db.insert(taskRuns).values(RUN_INSERT).returning({ id: taskRuns.id }));
+    const runId = sql`(SELECT ${run.id} FROM ${run})`;
+    const moved = db.$with('moved').as(
+      db
+        .update(tasks)
+        .set({ ...shape.claimSet, currentRunId: runId })
+        .where(shape.unclaimedIn)
+        .returning({ id: tasks.id }),
+    );
+    const event = db.$with('event').as(
+      db.insert(taskEvents).values({
+        taskId: ph('taskId'),
+        kind: ph('kind'),
+        runId,
+        // jsonb sorts the keys its own way; readers parse the payload, so only its content counts.
+        payload: sql`(jsonb_build_object('run_id', ${runId}) || CAST(${ph('payload')} AS jsonb))::text`,
+        createdAt: ph('startedAt'),
+      }),
+    );
+    return db
+      .with(run, moved, event)
+      .select({ runId: run.id, moved: sql`(SELECT count(*) FROM ${moved})`.mapWith(Number) })
+      .from(run)
+      .prepare('kanban_open_claim');
+  });
+  /** An attempt's end in one statement: the task released and the run closed as CTEs of the event's insert. */
+  const release = () =>
+    db.$with('released').as(
+      db
+        .update(tasks)
+        .set(RELEASE_SET)
+        .where(eq(tasks.id, ph('id')))
+        .returning({ id: tasks.id }),
+    );
+  const endAttempt = once(() => db.with(release()).insert(taskEvents).values(EVENT_INSERT).prepare('kanban_end'));
+  const endAttemptAndRun = once(() => {
+    const closed = db
+      .$with('closed')
+      .as(db.update(taskRuns).set(shape.closeRunSet).where(shape.openRun).returning({ id: taskRuns.id }));
+    return db.with(release(), closed).insert(taskEvents).values(EVENT_INSERT).prepare('kanban_end_run');
+  });
 
   const promotable = (only: SQL | undefined) => and(rules.promotable, only);
   // A promoted task resumes the lane it left: review when its newest move came from review.
@@ -367,11 +411,6 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         ? 'review'
         : 'ready',
     resumeLane: async (id) => (await resumeLane().execute({ id }))[0]?.lane ?? 'ready',
-    insertRun: async (run) => {
-      const [row] = await insertRun().execute(run);
-      if (!row) throw new Error('INSERT INTO task_runs returned no id');
-      return row.id;
-    },
     insertEndedRun: async ({ outcome, endedAt, ...run }) => {
       const [row] = await db
         .insert(taskRuns)
@@ -382,10 +421,23 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     },
     runStartedAt: async (runId) =>
       (await db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, runId)))[0]?.startedAt,
-    claim: async (values) => (await claim().execute(values)).rowCount === 1,
-    release: async (row) => void (await release().execute(row)),
-    closeRun: async (end) =>
-      void (await closeRun().execute({ ...end, metadata: end.metadata ? JSON.stringify(end.metadata) : null })),
+    openClaim: async ({ run, from, event }) => {
+      const [row] = await openClaim().execute({
+        ...run,
+        id: run.taskId,
+        from,
+        claimer: run.claimLock,
+        expires: run.claimExpires,
+        now: run.startedAt,
+        kind: event.kind,
+        payload: JSON.stringify(event.payload),
+      });
+      return row?.moved === 1 ? row.runId : undefined;
+    },
+    endAttempt: async ({ task, run, event }) =>
+      void (await (run
+        ? endAttemptAndRun().execute({ ...released(task), ...runEnd(run), ...event })
+        : endAttempt().execute({ ...released(task), ...event }))),
     insertEvent: async (event) => void (await insertEvent().execute(event)),
     promoteChildren: async (parent) => {
       // A task without children (most) costs one round trip, not two.

@@ -23,7 +23,7 @@ export function waking(store: Store, wake: () => void): Store {
     ...store,
     insertTask: after(store.insertTask, (task) => task !== undefined && LANES.includes(task.status)),
     updateTask: after(store.updateTask, (_, _id, edit) => edit.status === 'ready' || edit.assignee !== undefined),
-    release: after(store.release, (_, row) => LANES.includes(row.status)),
+    endAttempt: after(store.endAttempt, (_, end) => LANES.includes(end.task.status)),
     promoteChildren: after(store.promoteChildren, some),
     promoteOne: after(store.promoteOne, some),
     promoteAll: after(store.promoteAll, some),

@@ -25,7 +25,19 @@ import { alias, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-c
 import type { CandidateFilter, ListFilter, Store } from '../../core/port';
 import { type Lane, WAITING_FOR_PARENTS } from '../../core/model';
 import type { SyncDb } from './drizzle';
-import { EVENT_INSERT, memoBy, once, ph, RELEASE_SET, RENEW_SET, RUN_INSERT, shapes, TASK_INSERT } from '../shapes';
+import {
+  EVENT_INSERT,
+  memoBy,
+  once,
+  ph,
+  RELEASE_SET,
+  RENEW_SET,
+  RUN_INSERT,
+  released,
+  runEnd,
+  shapes,
+  TASK_INSERT,
+} from '../shapes';
 import {
   kanbanNotifySubs,
   recipeInstanceTasks,
@@ -248,7 +260,6 @@ export function sqliteStore(db: SyncDb): Store {
     claimedFrom: async (runId) =>
       runId !== null && claimedEvent().get({ runId })?.payload?.source_status === 'review' ? 'review' : 'ready',
     resumeLane: async (id) => resumeLane().get({ id })?.lane ?? 'ready',
-    insertRun: async (run) => Number(insertRun().run(run).lastInsertRowid),
     insertEndedRun: async ({ outcome, endedAt, ...run }) =>
       Number(
         db
@@ -258,10 +269,26 @@ export function sqliteStore(db: SyncDb): Store {
       ),
     runStartedAt: async (runId) =>
       db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, runId)).get()?.startedAt,
-    claim: async (values) => claim().run(values).changes === 1,
-    release: async (row) => void release().run(row),
-    closeRun: async (end) =>
-      void closeRun().run({ ...end, metadata: end.metadata ? JSON.stringify(end.metadata) : null }),
+    openClaim: async ({ run, from, event }) => {
+      const runId = Number(insertRun().run(run).lastInsertRowid);
+      const moved = {
+        id: run.taskId,
+        from,
+        claimer: run.claimLock,
+        expires: run.claimExpires,
+        now: run.startedAt,
+        runId,
+      };
+      if (claim().run(moved).changes !== 1) return undefined;
+      const payload = { ...event.payload, run_id: runId };
+      insertEvent().run({ taskId: run.taskId, kind: event.kind, runId, payload, createdAt: run.startedAt });
+      return runId;
+    },
+    endAttempt: async ({ task, run, event }) => {
+      release().run(released(task));
+      if (run) closeRun().run(runEnd(run));
+      insertEvent().run(event);
+    },
     insertEvent: async (event) => void insertEvent().run(event),
     promoteChildren: async (parent) => promoteChildren().all({ parent }),
     promoteOne: async (id) => promoteOne().all({ id }),
