@@ -3,7 +3,7 @@
  * throwaway PostgreSQL server, contenders taking turns. G1: 10 claimers in this process (one
  * handle, pool of 10) run `claimNextTask` + `completeTask` over 2,000 ready tasks of a fresh board,
  * against a graphile-worker runner at concurrency 10 (pool of 10, its defaults) running 2,000 no-op
- * jobs. G2: the same with batches: each claimer takes `claimNextTasks(10)` and completes them,
+ * jobs. G2: the same with batches: each claimer takes `claimNextTasks(10)` and completes them in one `completeTasks`,
  * against graphile-worker with its local queue and batched completions on. Both runners are
  * started idle and warmed on jobs of their own; the clock starts when one `add_jobs` call has
  * committed all the jobs, and stops when its jobs table is empty (its completions are written after
@@ -50,7 +50,8 @@ async function drain(kb: Kanban, mode: Mode): Promise<number> {
       const claims =
         mode === 'single' ? [await kb.claimNextTask()].filter((c) => c !== undefined) : await kb.claimNextTasks(BATCH);
       if (claims.length === 0) return done;
-      for (const { task, runId } of claims) await kb.completeTask(task.id, { runId });
+      if (mode === 'single') for (const { task, runId } of claims) await kb.completeTask(task.id, { runId });
+      else await kb.completeTasks(claims.map(({ task, runId }) => ({ id: task.id, runId })));
       done += claims.length;
     }
   };
@@ -152,7 +153,7 @@ export async function graphileRows(): Promise<Row[]> {
           id: single ? 'G1' : 'G2',
           what: single
             ? `PostgreSQL: \`claimNextTask\` + \`completeTask\`, ${fmt(JOBS)} ready tasks, 10 claimers in one process (one handle, pool of 10)`
-            : `PostgreSQL: \`claimNextTasks(${BATCH})\` then \`completeTask\` each, ${fmt(JOBS)} ready tasks, 10 claimers in one process`,
+            : `PostgreSQL: \`claimNextTasks(${BATCH})\` then one \`completeTasks\` of them, ${fmt(JOBS)} ready tasks, 10 claimers in one process`,
           unit: 'tasks/s',
           ours: sampleOf(ours),
           baseline: {

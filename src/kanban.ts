@@ -28,6 +28,7 @@ import type {
   CommentInput,
   CompleteAndClaimOptions,
   CompleteOptions,
+  TaskCompletion,
   CreateTaskInput,
   EditTaskInput,
   EventsFilter,
@@ -161,6 +162,12 @@ export interface Kanban {
    * done or archived; children whose parents are now all finished become ready (or return to review).
    */
   completeTask(id: string, options?: CompleteOptions): Promise<Task>;
+  /**
+   * Completes several tasks in one transaction, one commit for all: completions that arrive
+   * together are written together. All or nothing: one refused (`STALE_RUN`,
+   * `INVALID_TRANSITION`, `NOT_FOUND`) refuses the call and writes nothing.
+   */
+  completeTasks(completions: readonly TaskCompletion[]): Promise<Task[]>;
   /**
    * Completes a task and claims the next one matching `claimNext` in one commit, so a busy worker
    * pays one fsync per task; when either half is refused, neither is written.
@@ -402,6 +409,7 @@ function repository(ctx: RepoContext, board: string | undefined, close: () => vo
     heartbeat: (id, opts) => claims.heartbeat(ctx, id, opts),
     releaseStaleClaims: () => claims.releaseStaleClaims(ctx),
     completeTask: (id, opts) => moves.completeTask(ctx, id, opts),
+    completeTasks: (completions) => moves.completeTasks(ctx, completions),
     completeAndClaimNext: (id, opts) => moves.completeAndClaimNext(ctx, id, opts),
     blockTask: (id, opts) => moves.blockTask(ctx, id, opts),
     unblockTask: (id, opts) => moves.unblockTask(ctx, id, opts),

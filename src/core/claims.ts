@@ -86,15 +86,25 @@ async function rejectClaim(tx: Tx, now: number, id: string): Promise<void> {
   await appendEvent(tx, now, { taskId: id, kind: 'claim_rejected', payload: { reason: 'parents_not_done' } });
 }
 
+/** Up to `count` of the next claimable tasks in claim order, claimed inside the caller's transaction. */
+async function claimUpTo(tx: Tx, now: number, params: ClaimNextParams, count: number): Promise<Claim[]> {
+  const claims: Claim[] = [];
+  for (;;) {
+    const wanted = count - claims.length;
+    if (wanted === 0) return claims;
+    const found = await tx.q.candidates(params, now, tx.retryBackoff, wanted);
+    for (const { task, waits } of found) {
+      // A rejected candidate drops to todo, so the next pass finds the one after it.
+      if (waits) await rejectClaim(tx, now, task.id);
+      else claims.push(await claimRow(tx, now, task, params));
+    }
+    if (found.length < wanted) return claims;
+  }
+}
+
 /** The next claimable task in claim order, claimed inside the caller's transaction. */
 export async function claimNextIn(tx: Tx, now: number, params: ClaimNextParams): Promise<Claim | undefined> {
-  for (;;) {
-    const candidate = await tx.q.candidate(params, now, tx.retryBackoff);
-    if (!candidate) return undefined;
-    if (!candidate.waits) return claimRow(tx, now, candidate.task, params);
-    // A rejected candidate drops to todo, so the next pass finds the one after it.
-    await rejectClaim(tx, now, candidate.task.id);
-  }
+  return (await claimUpTo(tx, now, params, 1))[0];
 }
 
 /**
@@ -119,21 +129,14 @@ export async function claimNextTask(ctx: RepoContext, raw?: ClaimNextOptions): P
 }
 
 /**
- * Claims up to `count` of the next tasks in claim order in one transaction (one commit for all of
- * them): a gateway with several free slots fills them with one call. Fewer, or none, when fewer
- * can run.
+ * Claims up to `count` of the next tasks in claim order in one transaction (one commit, and one
+ * read of candidates, for all of them): a gateway with several free slots fills them with one
+ * call. Fewer, or none, when fewer can run.
  */
 export async function claimNextTasks(ctx: RepoContext, rawCount: number, raw?: ClaimNextOptions): Promise<Claim[]> {
   const count = parse(claimCountInput, rawCount, 'count');
   const params = claimParams(ctx, parse(claimNextInput, raw, 'options'));
-  return write(ctx, async (tx, now) => {
-    const claims: Claim[] = [];
-    for (let claim = await claimNextIn(tx, now, params); claim; ) {
-      claims.push(claim);
-      claim = claims.length < count ? await claimNextIn(tx, now, params) : undefined;
-    }
-    return claims;
-  });
+  return write(ctx, (tx, now) => claimUpTo(tx, now, params, count));
 }
 
 /**

@@ -170,6 +170,12 @@ export type HeartbeatOptions = z.input<typeof heartbeatInput>;
 const completeFields = { runId, result: plain.nullish(), summary: plain.nullish() };
 export const completeInput = z.object(completeFields).strict().default({});
 export type CompleteOptions = z.input<typeof completeInput>;
+/** Completions committed together: at most 1,000 a call, each task once. */
+export const completionsInput = z
+  .array(z.object({ id: taskId, ...completeFields }).strict())
+  .max(1_000)
+  .refine((items) => new Set(items.map((item) => item.id)).size === items.length, 'names a task twice');
+export type TaskCompletion = z.input<typeof completionsInput>[number];
 export const completeAndClaimInput = z
   .object({ ...completeFields, claimNext: claimNextInput })
   .strict()

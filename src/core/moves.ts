@@ -10,6 +10,8 @@ import {
   blockInput,
   completeAndClaimInput,
   completeInput,
+  completionsInput,
+  type TaskCompletion,
   parse,
   promoteInput,
   reclaimInput,
@@ -82,6 +84,21 @@ async function completeIn(tx: Tx, now: number, id: string, options: Completion):
 export async function completeTask(ctx: RepoContext, id: string, raw?: CompleteOptions): Promise<Task> {
   const options = parse(completeInput, raw, 'options');
   return write(ctx, (tx, now) => completeIn(tx, now, id, options));
+}
+
+/**
+ * Completes several tasks in one transaction (one commit): completions that arrive together, as a
+ * worker pool's, are written together. All or nothing: a completion the rules refuse refuses the
+ * call, naming its task, and nothing is written.
+ */
+export async function completeTasks(ctx: RepoContext, raw: readonly TaskCompletion[]): Promise<Task[]> {
+  const items = parse(completionsInput, raw, 'completions');
+  if (items.length === 0) return [];
+  return write(ctx, async (tx, now) => {
+    const done: Task[] = [];
+    for (const { id, ...options } of items) done.push(await completeIn(tx, now, id, options));
+    return done;
+  });
 }
 
 export interface CompleteAndClaimResult {

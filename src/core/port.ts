@@ -200,12 +200,17 @@ export interface Store {
   insertTask(row: TaskInsert): Promise<Task | undefined>;
   /** Writes the given columns of one task. */
   updateTask(id: string, edit: TaskEdit): Promise<void>;
-  /** The next ready, unclaimed task in claim order whose retry wait is over and whose gates are open, and whether it waits for an unfinished parent. */
-  candidate(
+  /**
+   * The next `limit` ready, unclaimed tasks in claim order whose retry wait is over and whose gates
+   * are open, each with whether it waits for an unfinished parent. On a server they are locked, and
+   * rows other claimers hold are skipped.
+   */
+  candidates(
     filter: CandidateFilter,
     now: number,
     backoff: RetryBackoff,
-  ): Promise<{ task: Task; waits: boolean } | undefined>;
+    limit: number,
+  ): Promise<{ task: Task; waits: boolean }[]>;
   /** A parent that is neither done nor archived, if any. */
   unfinishedParent(id: string): Promise<string | undefined>;
   /** Whether the original's claim gates (plan audit, budget) let the task be claimed. */

@@ -4,8 +4,9 @@
  * do not depend on the dialect (the columns a statement writes, its placeholders, its filters) are
  * written here once, over either schema's tables.
  */
-import { type Column, and, eq, isNull, lt, type Placeholder, type SQL, sql, type Table } from 'drizzle-orm';
-import type { RunEnd, SubscriberKey, TaskRelease } from '../core/port';
+import { type Column, and, eq, isNotNull, isNull, lt, type Placeholder, type SQL, sql, type Table } from 'drizzle-orm';
+import type { RetryBackoff } from '../core/model';
+import type { CandidateFilter, RunEnd, SubscriberKey, TaskRelease } from '../core/port';
 
 export const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -35,7 +36,7 @@ type Columns<K extends string> = Record<K, Column>;
 
 /** The columns the shared shapes name, of either engine's schema. */
 export interface ShapeTables {
-  readonly tasks: Columns<'id' | 'status' | 'claimLock' | 'claimExpires' | 'startedAt'>;
+  readonly tasks: Columns<'id' | 'status' | 'claimLock' | 'claimExpires' | 'startedAt' | 'assignee' | 'tenant'>;
   readonly taskRuns: Columns<'id' | 'endedAt' | 'metadata'>;
   readonly taskEvents: Table & Columns<'id' | 'taskId' | 'kind' | 'runId'>;
   readonly kanbanNotifySubs: Columns<'taskId' | 'platform' | 'chatId' | 'threadId'>;
@@ -121,12 +122,30 @@ export function released(task: TaskRelease) {
   };
 }
 
+/** The values of a candidates statement: the claimer's filter, the clock and the retry wait. */
+export function candidateValues(f: CandidateFilter, now: number, backoff: RetryBackoff) {
+  return {
+    assignee: f.assignee,
+    tenant: f.tenant,
+    now,
+    backoffBase: backoff.baseSeconds,
+    backoffMax: backoff.maxSeconds,
+  };
+}
+
 /** A lease extended, on the task and on its run. */
 export const RENEW_SET = { claimExpires: param('expires'), lastHeartbeatAt: param('now') };
 
 /** The shapes that name columns, over one engine's tables. */
 export function shapes(t: ShapeTables) {
   return {
+    /** What a claimer asks for besides a claimable task: its worker, its tenant, or any assigned task. */
+    wanted: (f: CandidateFilter) =>
+      and(
+        f.assignee === undefined ? undefined : eq(t.tasks.assignee, ph('assignee')),
+        f.tenant === undefined ? undefined : eq(t.tasks.tenant, ph('tenant')),
+        f.assignedOnly ? isNotNull(t.tasks.assignee) : undefined,
+      ),
     /** The compare-and-set of a claim and of a demotion: the task `id`, still in `from` and unclaimed. */
     unclaimedIn: and(eq(t.tasks.id, ph('id')), eq(t.tasks.status, ph('from')), isNull(t.tasks.claimLock)),
     claimSet: {

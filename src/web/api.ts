@@ -244,8 +244,10 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
 
   const feeds = new WeakMap<Kanban, Feed>();
   const feedOf = (kb: Kanban) => {
-    let feed = feeds.get(kb);
-    if (!feed) feeds.set(kb, (feed = boardFeed(kb, STREAM_POLL_MS, log)));
+    const known = feeds.get(kb);
+    if (known) return known;
+    const feed = boardFeed(kb, STREAM_POLL_MS, log);
+    feeds.set(kb, feed);
     return feed;
   };
 

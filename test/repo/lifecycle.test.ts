@@ -20,7 +20,9 @@ describe.each(ENGINES)('on %s', (engine) => {
         expect(runs).toEqual([
           expect.objectContaining({ id: claim?.runId, status: 'running', profile: 'w', maxRuntimeSeconds: 60 }),
         ]);
-        expect((await kb.listEvents({ taskId: task.id, kinds: ['claimed'] }))[0]?.runId).toBe(claim?.runId);
+        const [claimed] = await kb.listEvents({ taskId: task.id, kinds: ['claimed'] });
+        expect(claimed?.runId).toBe(claim?.runId);
+        expect(claimed?.payload).toEqual({ lock: 'host:1', expires: claim?.task.claimExpires, run_id: claim?.runId });
       });
     });
 
@@ -60,6 +62,54 @@ describe.each(ENGINES)('on %s', (engine) => {
         expect((await kb.claimNextTasks(5)).map((claim) => claim.task.id)).toEqual(ids.slice(3));
         expect(await kb.claimNextTasks(2)).toEqual([]);
         expect(await kb.listTasks({ status: 'running' })).toHaveLength(5);
+      });
+    });
+
+    it('claimNextTasks sends candidates with an unfinished parent to todo and claims the ones after them instead', async () => {
+      await withBoard(engine, async (kb) => {
+        const parent = await kb.createTask({ title: 'parent', priority: 0 });
+        const ids = [];
+        for (let priority = 5; priority > 0; priority--)
+          ids.push((await kb.createTask({ title: `p${priority}`, priority })).id);
+        // Another writer linked the two first without demoting them.
+        for (const child of ids.slice(0, 2))
+          await raw(kb, 'INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)', [parent.id, child]);
+        const claims = await kb.claimNextTasks(3);
+        expect(claims.map((claim) => claim.task.id)).toEqual(ids.slice(2));
+        for (const id of ids.slice(0, 2)) expect((await kb.getTask(id)).status).toBe('todo');
+        expect(await kb.listEvents({ kinds: ['claim_rejected'] })).toHaveLength(2);
+      });
+    });
+
+    it('completeTasks completes several tasks in one call, and refuses all of them when one is refused', async () => {
+      await withBoard(engine, async (kb) => {
+        const parent = await kb.createTask({ title: 'parent' });
+        const child = await kb.createTask({ title: 'child', parents: [parent.id] });
+        const other = await kb.createTask({ title: 'other' });
+        const [first, second] = await kb.claimNextTasks(2);
+        if (!first || !second) throw new Error('two claims expected');
+        const before = await snapshot(kb);
+        const stale = { id: second.task.id, runId: second.runId + 100 };
+        await expect(kb.completeTasks([{ id: first.task.id, runId: first.runId }, stale])).rejects.toMatchObject({
+          code: 'STALE_RUN',
+        });
+        await expect(kb.completeTasks([{ id: first.task.id }, { id: first.task.id }])).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+        });
+        expect(await snapshot(kb)).toEqual(before);
+        const done = await kb.completeTasks([
+          { id: first.task.id, runId: first.runId, result: 'one' },
+          { id: second.task.id, runId: second.runId, summary: 'two' },
+        ]);
+        expect(done.map((task) => [task.id, task.status])).toEqual([
+          [first.task.id, 'done'],
+          [second.task.id, 'done'],
+        ]);
+        expect(new Set([first.task.id, second.task.id])).toEqual(new Set([parent.id, other.id]));
+        // The parent's completion promoted its child, as one completeTask does.
+        expect((await kb.getTask(child.id)).status).toBe('ready');
+        expect(await kb.listEvents({ kinds: ['completed'] })).toHaveLength(2);
+        expect(await kb.completeTasks([])).toEqual([]);
       });
     });
 

@@ -15,7 +15,12 @@ function listen(feed: Feed, count: number, after: number) {
   const stops = got.map((ids) =>
     feed.subscribe(after, async (events: readonly TaskEvent[]) => void ids.push(...events.map((e) => e.id))),
   );
-  return { got, stop: () => stops.forEach((stop) => stop()) };
+  return {
+    got,
+    stop: () => {
+      for (const stop of stops) stop();
+    },
+  };
 }
 
 /** A feed that reads only when poked (its poll is an hour): the test decides when it looks. */

@@ -64,6 +64,7 @@ import {
   runEnd,
   shapes,
   TASK_INSERT,
+  candidateValues,
 } from '../shapes';
 
 const parent = alias(tasks, 'parent');
@@ -115,26 +116,19 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
       .prepare('kanban_insert_task'),
   );
   /** One statement per filter shape; its name spells the shape (assignee, tenant, assigned only). */
-  const candidate = memoBy(
+  const candidates = memoBy(
     (f: CandidateFilter) =>
       `a${Number(f.assignee !== undefined)}t${Number(f.tenant !== undefined)}o${Number(f.assignedOnly === true)}`,
-    (f: CandidateFilter, shape) => {
+    (f: CandidateFilter, key) => {
       const query = db
         .select({ task: tasks, waits: sql<boolean>`${rules.unfinishedParent(tasks.id)}` })
         .from(tasks)
-        .where(
-          and(
-            rules.claimable,
-            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
-            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
-            f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
-          ),
-        )
+        .where(and(rules.claimable, shape.wanted(f)))
         .orderBy(...rules.claimOrder)
-        .limit(1)
+        .limit(ph('limit'))
         .$dynamic();
       return (locking ? query.for('update', { of: tasks, skipLocked: true }) : query).prepare(
-        named(`candidate_${shape}`),
+        named(`candidate_${key}`),
       );
     },
   );
@@ -388,16 +382,7 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         .where(inArray(tasks.id, [...ids])),
     insertTask: async (row) => (await insertTask().execute(row))[0],
     updateTask: async (id, edit) => void (await db.update(tasks).set(edit).where(eq(tasks.id, id))),
-    candidate: async (f, now, backoff) => {
-      const [row] = await candidate(f).execute({
-        assignee: f.assignee,
-        tenant: f.tenant,
-        now,
-        backoffBase: backoff.baseSeconds,
-        backoffMax: backoff.maxSeconds,
-      });
-      return row && { task: row.task, waits: row.waits };
-    },
+    candidates: async (f, now, backoff, limit) => candidates(f).execute({ ...candidateValues(f, now, backoff), limit }),
     unfinishedParent: async (id) => (await waits().execute({ id }))[0]?.id ?? undefined,
     claimGatesOpen: async (id) => (await gatesOpen().execute({ id })).length > 0,
     reviewCandidate: async () => {

@@ -37,6 +37,7 @@ import {
   runEnd,
   shapes,
   TASK_INSERT,
+  candidateValues,
 } from '../shapes';
 import {
   kanbanNotifySubs,
@@ -84,22 +85,15 @@ export function sqliteStore(db: SyncDb): Store {
   const insertTask = once(() =>
     db.insert(tasks).values(TASK_INSERT).onConflictDoNothing({ target: tasks.id }).returning().prepare(),
   );
-  const candidate = memoBy(
+  const candidates = memoBy(
     (f: CandidateFilter) => `${f.assignee !== undefined}${f.tenant !== undefined}${f.assignedOnly === true}`,
     (f: CandidateFilter) =>
       db
         .select({ task: tasks, waits: sql<number>`${rules.unfinishedParent(tasks.id)}` })
         .from(tasks)
-        .where(
-          and(
-            rules.claimable,
-            f.assignee === undefined ? undefined : eq(tasks.assignee, ph('assignee')),
-            f.tenant === undefined ? undefined : eq(tasks.tenant, ph('tenant')),
-            f.assignedOnly ? isNotNull(tasks.assignee) : undefined,
-          ),
-        )
+        .where(and(rules.claimable, shape.wanted(f)))
         .orderBy(...rules.claimOrder)
-        .limit(1)
+        .limit(ph('limit'))
         .prepare(),
   );
   const waits = once(() =>
@@ -239,16 +233,10 @@ export function sqliteStore(db: SyncDb): Store {
         .all(),
     insertTask: async (row) => insertTask().get(row),
     updateTask: async (id, edit) => void db.update(tasks).set(edit).where(eq(tasks.id, id)).run(),
-    candidate: async (f, now, backoff) => {
-      const row = candidate(f).get({
-        assignee: f.assignee,
-        tenant: f.tenant,
-        now,
-        backoffBase: backoff.baseSeconds,
-        backoffMax: backoff.maxSeconds,
-      });
-      return row && { task: row.task, waits: Boolean(row.waits) };
-    },
+    candidates: async (f, now, backoff, limit) =>
+      candidates(f)
+        .all({ ...candidateValues(f, now, backoff), limit })
+        .map((row) => ({ task: row.task, waits: Boolean(row.waits) })),
     unfinishedParent: async (id) => waits().get({ id })?.id ?? undefined,
     claimGatesOpen: async (id) => gatesOpen().get({ id }) !== undefined,
     reviewCandidate: async () => {
