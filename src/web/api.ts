@@ -7,6 +7,7 @@ import { TASK_STATUSES, type TaskStatus } from '../core/schema';
 import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
 import type { Kanban } from '../kanban';
 import { boardFeed, type Feed } from './feed';
+import { cardOf, type TaskDetail } from './wire';
 import {
   blockInput,
   commentInput,
@@ -156,19 +157,7 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
     const found = q ? tasks.filter((t) => `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)) : tasks;
     // `view=cards`: only what a card shows and the page searches, a fifth of the bytes on a big board.
     if (c.req.query('view') !== 'cards') return c.json(found);
-    return c.json(
-      found.map(({ id, title, body, assignee, status, priority, consecutiveFailures, createdAt, blockKind }) => ({
-        id,
-        title,
-        body,
-        assignee,
-        status,
-        priority,
-        consecutiveFailures,
-        createdAt,
-        blockKind,
-      })),
-    );
+    return c.json(found.map(cardOf));
   });
   app.post('/boards/:board/tasks', async (c) => {
     const kb = await board(c);
@@ -183,7 +172,8 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
       await kb.listEvents({ taskId: task.id }),
       await kb.listLinks(task.id),
     ];
-    return c.json({ task, ...links, comments, runs, events });
+    const detail: TaskDetail = { task, ...links, comments, runs, events };
+    return c.json(detail);
   });
   // One commit for every field sent: a refused one writes none of them.
   app.patch('/boards/:board/tasks/:id', async (c) =>

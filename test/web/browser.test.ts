@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
 import { kanban } from '../helpers/cli';
@@ -24,7 +24,10 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
     await browser.close();
   });
 
-  async function withBoard(fn: (page: Page, server: BoardServer, home: string) => Promise<void>): Promise<void> {
+  async function withBoard(
+    fn: (page: Page, server: BoardServer, home: string) => Promise<void>,
+    options: BrowserContextOptions = {},
+  ): Promise<void> {
     await withTempDir(async (home) => {
       const kb = await openKanban({ home, board: 'default' });
       const parent = await kb.createTask({ title: 'Design the feature', assignee: 'builder', priority: 3 });
@@ -35,7 +38,7 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       await kb.recordFailure(failing.id, { runId: claim?.runId, error: 'exit 3: model overloaded', limit: 1 });
       kb.close();
       const server = await startServer({ home, port: 0 });
-      const page = await browser.newPage({ viewport: { width: 1500, height: 800 } });
+      const page = await browser.newPage({ viewport: { width: 1500, height: 800 }, ...options });
       try {
         await page.goto(server.url);
         await page.locator('[data-testid=live]', { hasText: 'live' }).waitFor();
@@ -139,6 +142,146 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       expect(await query(join(home, 'kanban.db'), "SELECT COUNT(*) AS n FROM tasks WHERE title = 'forged'")).toEqual([
         { n: 0 },
       ]);
+    });
+  });
+  it('shows lanes by assignee when asked, and remembers the choice', async () => {
+    await withBoard(async (page) => {
+      await page.check('[data-testid=lanes]');
+      const lane = (name: string) => page.locator(`.lane[data-assignee="${name}"]`);
+      await lane('builder').waitFor();
+      expect(await lane('builder').locator('.card').count()).toBe(2);
+      expect(await lane('writer').locator('.column[data-status=ready] .card').allTextContents()).toEqual([
+        expect.stringContaining('Write the docs'),
+      ]);
+      expect(await lane('flaky').locator('.column[data-status=blocked] .card').count()).toBe(1);
+      await page.reload();
+      await lane('writer').waitFor();
+      await page.uncheck('[data-testid=lanes]');
+      await page.locator('.lane').first().waitFor({ state: 'detached' });
+    });
+  });
+
+  it('moves, assigns and archives selected cards together', async () => {
+    await withBoard(async (page, _server, home) => {
+      const db = join(home, 'kanban.db');
+      for (const title of ['Design the feature', 'Write the docs'])
+        await card(page, title).locator('input.pick').check();
+      await page.locator('[data-testid=bulk]', { hasText: '2 selected' }).waitFor();
+      await page.fill('[data-testid=bulk-assignee]', 'reviewer');
+      await page.click('[data-testid=bulk] button[type=submit]');
+      await column(page, 'ready').locator('.card', { hasText: '@reviewer' }).nth(1).waitFor();
+      for (const title of ['Design the feature', 'Write the docs'])
+        await card(page, title).locator('input.pick').check();
+      await page.selectOption('[data-testid=bulk-move]', 'done');
+      await column(page, 'done').locator('.card').nth(1).waitFor();
+      expect(await query(db, "SELECT title, assignee FROM tasks WHERE status = 'done' ORDER BY title")).toEqual([
+        { title: 'Design the feature', assignee: 'reviewer' },
+        { title: 'Write the docs', assignee: 'reviewer' },
+      ]);
+      await card(page, 'Write the docs').locator('input.pick').check();
+      await page.click('[data-testid=bulk-archive]');
+      await card(page, 'Write the docs').waitFor({ state: 'detached' });
+      expect(await query(db, "SELECT status FROM tasks WHERE title = 'Write the docs'")).toEqual([
+        { status: 'archived' },
+      ]);
+    });
+  });
+
+  it('renders bodies and comments as Markdown, with raw HTML shown as text and nothing run', async () => {
+    await withBoard(async (page, _server, home) => {
+      const body = `**Bold** and a [link](https://example.org).\n\n<script>window.__pwned = 1</script>\n\n${XSS}`;
+      const { id } = kanban(home, '--json', 'create', 'Markdown task', '--body', body).json();
+      kanban(home, 'comment', id, '_quiet_ [x](javascript:alert(1))');
+      await card(page, 'Markdown task').click();
+      const rendered = page.locator('#drawer .body-md');
+      await rendered.locator('strong', { hasText: 'Bold' }).waitFor();
+      expect(await rendered.locator('a').getAttribute('href')).toBe('https://example.org');
+      expect(await rendered.textContent()).toContain('<script>window.__pwned = 1</script>');
+      expect(await page.locator('#drawer script, #drawer img').count()).toBe(0);
+      const comment = page.locator('#drawer .comments li');
+      await comment.locator('em', { hasText: 'quiet' }).waitFor();
+      expect(await comment.locator('a').getAttribute('href')).toBeNull();
+      expect(await page.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
+    });
+  });
+
+  it('edits a task’s dependencies in the drawer', async () => {
+    await withBoard(async (page, _server, home) => {
+      const db = join(home, 'kanban.db');
+      await card(page, 'Build the feature').click();
+      await page.locator('#drawer li', { hasText: 'Design the feature' }).waitFor();
+      await page.click('#drawer button[data-action=unlink]');
+      await page.locator('#drawer li', { hasText: 'Design the feature' }).waitFor({ state: 'detached' });
+      expect(await query(db, 'SELECT COUNT(*) AS n FROM task_links')).toEqual([{ n: 0 }]);
+      const [docs] = await query(db, "SELECT id FROM tasks WHERE title = 'Write the docs'");
+      await page.fill('#drawer input[name=parent]', String(docs?.id));
+      await page.click('#drawer button[data-action=link]');
+      await page.locator('#drawer li', { hasText: 'Write the docs' }).waitFor();
+      expect(await query(db, 'SELECT COUNT(*) AS n FROM task_links')).toEqual([{ n: 1 }]);
+    });
+  });
+
+  it('colours a running task whose heartbeat is older than half its lease', async () => {
+    await withBoard(async (page, _server, home) => {
+      const db = join(home, 'kanban.db');
+      const kb = await openKanban({ home, board: 'default' });
+      const [docs] = await kb.listTasks({ assignee: 'writer' });
+      if (!docs) throw new Error('no task for writer');
+      await kb.claimTask(docs.id, { ttlSeconds: 600 });
+      await column(page, 'running').locator('.card', { hasText: 'Write the docs' }).waitFor();
+      expect(await page.locator('.card.stale').count()).toBe(0);
+      const now = Math.floor(Date.now() / 1000);
+      // Its last heartbeat 500 s ago, its lease ending in 100: more than half the lease without a beat.
+      await kb.heartbeat(docs.id);
+      kb.close();
+      await query(db, 'UPDATE tasks SET last_heartbeat_at = ?, claim_expires = ? WHERE id = ?', [
+        now - 500,
+        now + 100,
+        docs.id,
+      ]);
+      kanban(home, 'comment', docs.id, 'poke the page');
+      await page.locator('.card.stale', { hasText: 'Write the docs' }).waitFor();
+      expect(await page.locator('.card.stale .stale-note').textContent()).toBe('no heartbeat');
+    });
+  });
+
+  it('follows the system’s dark mode', async () => {
+    const background = (page: Page) => page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    let light: unknown;
+    await withBoard(async (page) => {
+      light = await background(page);
+    });
+    await withBoard(
+      async (page) => {
+        expect(await background(page)).not.toBe(light);
+        expect(await background(page)).toBe('rgb(17, 20, 24)');
+      },
+      { colorScheme: 'dark' },
+    );
+  });
+  it('moves focus between cards and columns with the arrows, opens with Enter, and moves a card with shift', async () => {
+    await withBoard(async (page, _server, home) => {
+      const focused = () => page.locator(':focus').textContent();
+      await card(page, 'Design the feature').locator('.title').focus();
+      await page.keyboard.press('ArrowDown');
+      expect(await focused()).toBe('Write the docs');
+      await page.keyboard.press('ArrowUp');
+      expect(await focused()).toBe('Design the feature');
+      await page.keyboard.press('ArrowLeft');
+      expect(await focused()).toBe('Build the feature');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      expect(await focused()).toBe('Call the flaky model');
+      await page.keyboard.press('Enter');
+      await page.locator('#drawer h2', { hasText: 'Call the flaky model' }).waitFor();
+      await card(page, 'Write the docs').locator('.title').focus();
+      // Right of ready: running cannot be entered from the board, blocked can.
+      await page.keyboard.press('Shift+ArrowRight');
+      await column(page, 'blocked').locator('.card', { hasText: 'Write the docs' }).waitFor();
+      expect(await query(join(home, 'kanban.db'), "SELECT status FROM tasks WHERE title = 'Write the docs'")).toEqual([
+        { status: 'blocked' },
+      ]);
+      await page.locator('.card .title:focus', { hasText: 'Write the docs' }).waitFor();
     });
   });
 });

@@ -1,0 +1,209 @@
+/** The board: a column per status, optionally in a lane per assignee; cards that open, drag and select. */
+import { useEffect, useRef } from 'preact/hooks';
+import type { CardTask } from '../wire';
+
+/** The newest original's column order; archived tasks leave the board. */
+export const STATUSES = ['triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done'] as const;
+
+/** What moving a card to a column does, by the card's status; undefined when the board cannot. */
+export function moveFor(from: string, to: string): string | undefined {
+  if (to === 'done') return 'complete';
+  if (to === 'blocked') return 'block';
+  if (to === 'scheduled') return 'schedule';
+  if (to === 'ready')
+    return from === 'running' ? 'reclaim' : ['blocked', 'scheduled'].includes(from) ? 'unblock' : undefined;
+  return undefined;
+}
+
+const age = (seconds: number) => {
+  const s = Math.max(0, Date.now() / 1000 - seconds);
+  return s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+};
+
+/** A running task past half its lease since its last heartbeat: its worker may be gone. */
+export function stale(task: CardTask, now = Date.now() / 1000): boolean {
+  if (task.status !== 'running' || task.claimExpires === null) return false;
+  const beat = task.lastHeartbeatAt ?? task.startedAt ?? task.createdAt;
+  return now - beat > (task.claimExpires - beat) / 2;
+}
+
+export interface BoardActions {
+  open(id: string): void;
+  drop(id: string, status: string): void;
+  toggle(id: string): void;
+}
+
+/** The board's actions and its keys on a card. */
+interface CardActions extends BoardActions {
+  key(event: KeyboardEvent): void;
+}
+
+function Card({ task, selected, act }: { task: CardTask; selected: boolean; act: CardActions }) {
+  const classes = ['card', stale(task) ? 'stale' : '', selected ? 'selected' : ''].filter(Boolean).join(' ');
+  return (
+    <article
+      class={classes}
+      draggable
+      title={task.id}
+      data-task-id={task.id}
+      onDragStart={(event) => event.dataTransfer?.setData('text/plain', task.id)}
+    >
+      <input
+        type="checkbox"
+        class="pick"
+        checked={selected}
+        aria-label={`Select ${task.title}`}
+        onClick={(event) => event.stopPropagation()}
+        onChange={() => act.toggle(task.id)}
+      />
+      <button
+        type="button"
+        class="title"
+        aria-description={`${task.status}${task.assignee ? `, ${task.assignee}` : ''}; arrows move between cards, shift and an arrow moves the card`}
+        onClick={() => act.open(task.id)}
+        onKeyDown={act.key}
+      >
+        {task.title}
+      </button>
+      <div class="meta">
+        {`${task.assignee ? `@${task.assignee}` : 'unassigned'} · p${task.priority ?? 0} · ${age(task.createdAt)}`}
+        {task.consecutiveFailures > 0 && <span class="failures">{`${task.consecutiveFailures} failed`}</span>}
+        {stale(task) && <span class="stale-note">no heartbeat</span>}
+      </div>
+    </article>
+  );
+}
+
+function Column({
+  status,
+  tasks,
+  selected,
+  act,
+}: {
+  status: string;
+  tasks: CardTask[];
+  selected: ReadonlySet<string>;
+  act: CardActions;
+}) {
+  return (
+    <section
+      class="column"
+      data-status={status}
+      aria-label={`${status}: ${tasks.length}`}
+      onDragOver={(event) => {
+        event.preventDefault();
+        event.currentTarget.classList.add('over');
+      }}
+      onDragLeave={(event) => event.currentTarget.classList.remove('over')}
+      onDrop={(event) => {
+        event.preventDefault();
+        event.currentTarget.classList.remove('over');
+        const id = event.dataTransfer?.getData('text/plain');
+        if (id) act.drop(id, status);
+      }}
+    >
+      <h2>{`${status} · ${tasks.length}`}</h2>
+      {tasks.map((task) => (
+        <Card key={task.id} task={task} selected={selected.has(task.id)} act={act} />
+      ))}
+    </section>
+  );
+}
+
+function Columns({ tasks, selected, act }: { tasks: CardTask[]; selected: ReadonlySet<string>; act: CardActions }) {
+  return (
+    <div class="columns">
+      {STATUSES.map((status) => (
+        <Column
+          key={status}
+          status={status}
+          tasks={tasks.filter((t) => t.status === status)}
+          selected={selected}
+          act={act}
+        />
+      ))}
+    </div>
+  );
+}
+
+const titleOf = (card: Element | null | undefined) => card?.querySelector<HTMLElement>('.title') ?? undefined;
+
+/**
+ * Keys on a card: up and down move between the cards of its column, left and right to the next
+ * column holding cards (within its lane); with shift, left and right move the card itself to the
+ * nearest column in that direction that it can go to. Returns the card to focus after a move.
+ */
+function onCardKey(event: KeyboardEvent, tasks: CardTask[], act: BoardActions): string | undefined {
+  const title = event.target instanceof HTMLElement ? event.target : undefined;
+  const card = title?.closest<HTMLElement>('.card');
+  const column = card?.closest<HTMLElement>('.column');
+  const group = column?.parentElement;
+  if (!title?.matches('.card .title') || !card || !column || !group) return undefined;
+  const columns = [...group.querySelectorAll<HTMLElement>(':scope > .column')];
+  const cards = (of: Element) => [...of.querySelectorAll<HTMLElement>('.card')];
+  const here = cards(column).indexOf(card);
+  const step = { ArrowUp: -1, ArrowDown: 1, ArrowLeft: -1, ArrowRight: 1 }[event.key];
+  if (step === undefined) return undefined;
+  event.preventDefault();
+  const id = card.dataset.taskId ?? '';
+  if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+    titleOf(cards(column)[here + step])?.focus();
+    return undefined;
+  }
+  const from = columns.indexOf(column);
+  const beyond = step > 0 ? columns.slice(from + 1) : columns.slice(0, from).reverse();
+  if (!event.shiftKey) {
+    const next = beyond.find((c) => cards(c).length > 0);
+    if (next) titleOf(cards(next)[Math.min(here, cards(next).length - 1)])?.focus();
+    return undefined;
+  }
+  const task = tasks.find((t) => t.id === id);
+  const target = beyond.find((c) => task && moveFor(task.status, c.dataset.status ?? '') !== undefined);
+  act.drop(id, target?.dataset.status ?? column.dataset.status ?? '');
+  return id;
+}
+
+/** The cards shown: every column, or a lane of columns per assignee (unassigned last). */
+export function Board(props: { tasks: CardTask[]; lanes: boolean; selected: ReadonlySet<string>; act: BoardActions }) {
+  const { tasks, lanes, selected, act } = props;
+  // A card moved by keys is drawn anew in its new column: focus follows it there once the board
+  // is read again after the move (or stays, if the move was refused).
+  const follow = useRef<{ id: string; before: CardTask[] } | undefined>(undefined);
+  useEffect(() => {
+    const moved = follow.current;
+    if (!moved || moved.before === tasks) return;
+    follow.current = undefined;
+    titleOf(document.querySelector(`.card[data-task-id="${CSS.escape(moved.id)}"]`))?.focus();
+  }, [tasks]);
+  const withKeys: CardActions = {
+    ...act,
+    key: (event) => {
+      const id = onCardKey(event, tasks, act);
+      if (id) follow.current = { id, before: tasks };
+    },
+  };
+  return lanes ? (
+    <Lanes tasks={tasks} selected={selected} act={withKeys} />
+  ) : (
+    <Columns tasks={tasks} selected={selected} act={withKeys} />
+  );
+}
+
+function Lanes({ tasks, selected, act }: { tasks: CardTask[]; selected: ReadonlySet<string>; act: CardActions }) {
+  const names = [...new Set(tasks.map((t) => t.assignee ?? ''))].sort((a, b) =>
+    a === '' ? 1 : b === '' ? -1 : a.localeCompare(b),
+  );
+  return (
+    <div class="lanes">
+      {names.map((name) => {
+        const mine = tasks.filter((t) => (t.assignee ?? '') === name);
+        return (
+          <section class="lane" key={name} data-assignee={name} aria-label={`${name || 'unassigned'}: ${mine.length}`}>
+            <h2 class="lane-title">{`${name ? `@${name}` : 'unassigned'} · ${mine.length}`}</h2>
+            <Columns tasks={mine} selected={selected} act={act} />
+          </section>
+        );
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,293 @@
+/**
+ * The board page: Preact components over the board's API, live over its event stream. A change
+ * anywhere (this page, another, the CLI, a gateway, the original program) re-reads the cards and
+ * Preact redraws only what differs, so an open drawer, a selection or a half-typed field stay.
+ */
+import { render } from 'preact';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import type { BoardEntry, CardTask } from '../wire';
+import { boardPath, call, cards, follow, taskPath } from './api';
+import { Board, moveFor } from './board';
+import { Drawer, moveBody } from './drawer';
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const LANES_KEY = 'kanban-lanes';
+
+function Bulk(props: {
+  board: string;
+  tasks: CardTask[];
+  selected: ReadonlySet<string>;
+  clear(): void;
+  act(what: () => Promise<unknown>): void;
+}) {
+  const { board, tasks, selected, clear, act } = props;
+  const [assignee, setAssignee] = useState('');
+  const chosen = tasks.filter((t) => selected.has(t.id));
+  /** Runs `each` over the chosen tasks; one refusal does not stop the others, and all refusals are told. */
+  const over = (each: (task: CardTask) => Promise<unknown>) =>
+    act(async () => {
+      const refused: string[] = [];
+      for (const task of chosen)
+        await each(task).catch((error: unknown) => refused.push(`${task.title}: ${message(error)}`));
+      clear();
+      if (refused.length) throw new Error(`${refused.length} of ${chosen.length} refused: ${refused.join('; ')}`);
+    });
+  const moveTo = (status: string) =>
+    over(async (task) => {
+      if (task.status === status) return;
+      const action = moveFor(task.status, status);
+      if (!action) throw new Error(`a ${task.status} task cannot be moved to ${status} from the board`);
+      await call('POST', taskPath(board, task.id, `/${action}`), moveBody(action));
+    });
+  return (
+    <div class="bulk" role="toolbar" aria-label="Selected tasks" data-testid="bulk">
+      <span>{`${chosen.length} selected`}</span>
+      <label>
+        Move to{' '}
+        <select
+          data-testid="bulk-move"
+          value=""
+          onChange={(event) => event.currentTarget.value && moveTo(event.currentTarget.value)}
+        >
+          <option value="">…</option>
+          {['ready', 'blocked', 'scheduled', 'done'].map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          over((task) => call('PATCH', taskPath(board, task.id), { assignee: assignee.trim() || null }));
+        }}
+      >
+        <input
+          data-testid="bulk-assignee"
+          placeholder="assignee"
+          aria-label="Assign the selected tasks to"
+          value={assignee}
+          onInput={(event) => setAssignee(event.currentTarget.value)}
+        />
+        <button type="submit">Assign</button>
+      </form>
+      <button
+        type="button"
+        data-testid="bulk-archive"
+        onClick={() => over((task) => call('POST', taskPath(board, task.id, '/archive')))}
+      >
+        Archive
+      </button>
+      <button type="button" onClick={clear}>
+        Clear
+      </button>
+    </div>
+  );
+}
+
+function App() {
+  const [boards, setBoards] = useState<BoardEntry[]>([]);
+  const [board, setBoard] = useState(new URLSearchParams(location.search).get('board') ?? '');
+  const [tasks, setTasks] = useState<CardTask[]>([]);
+  const [version, setVersion] = useState(0);
+  const [who, setWho] = useState('');
+  const [query, setQuery] = useState('');
+  const [lanes, setLanes] = useState(localStorage.getItem(LANES_KEY) === '1');
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [open, setOpen] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [live, setLive] = useState<boolean | undefined>();
+
+  const refresh = useCallback(async () => {
+    if (!board) return;
+    setTasks(await cards(board));
+    setVersion((v) => v + 1);
+  }, [board]);
+  const act = useCallback(
+    (what: () => Promise<unknown>) => {
+      setError(undefined);
+      void what()
+        .catch((failed: unknown) => setError(message(failed)))
+        .finally(() => void refresh().catch((failed: unknown) => setError(message(failed))));
+    },
+    [refresh],
+  );
+
+  useEffect(() => {
+    call<BoardEntry[]>('GET', '/boards').then(
+      (found) => {
+        setBoards(found);
+        setBoard((asked) => (found.some((b) => b.slug === asked) ? asked : (found[0]?.slug ?? 'default')));
+      },
+      (failed: unknown) => setError(message(failed)),
+    );
+  }, []);
+  useEffect(() => {
+    if (!board) return;
+    history.replaceState(null, '', `?board=${encodeURIComponent(board)}${location.hash}`);
+    setOpen(undefined);
+    setSelected(new Set());
+    void refresh().catch((failed: unknown) => setError(message(failed)));
+    const stop = new AbortController();
+    let pending: number | undefined;
+    const changed = () => {
+      clearTimeout(pending);
+      pending = window.setTimeout(() => void refresh().catch(() => undefined), 50);
+    };
+    void follow(board, changed, setLive, stop.signal);
+    return () => {
+      clearTimeout(pending);
+      stop.abort();
+    };
+  }, [board, refresh]);
+
+  const shown = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    return tasks.filter(
+      (t) => (!who || t.assignee === who) && (!q || `${t.title}\n${t.body ?? ''}\n${t.id}`.toLowerCase().includes(q)),
+    );
+  }, [tasks, who, query]);
+  const assignees = useMemo(
+    () => [...new Set(tasks.map((t) => t.assignee).filter((a): a is string => a !== null))].sort(),
+    [tasks],
+  );
+  const boardActions = useMemo(
+    () => ({
+      open: setOpen,
+      toggle: (id: string) =>
+        setSelected((before) => {
+          const after = new Set(before);
+          if (!after.delete(id)) after.add(id);
+          return after;
+        }),
+      drop: (id: string, status: string) => {
+        const task = tasks.find((t) => t.id === id);
+        if (!task || task.status === status) return;
+        const action = moveFor(task.status, status);
+        if (!action) setError(`A ${task.status} task cannot be moved to ${status} from the board`);
+        else act(() => call('POST', taskPath(board, id, `/${action}`), moveBody(action)));
+      },
+    }),
+    [tasks, board, act],
+  );
+  const [title, setTitle] = useState('');
+  const [assignee, setAssignee] = useState('');
+  const [priority, setPriority] = useState('0');
+
+  return (
+    <>
+      <header>
+        <h1>kanban</h1>
+        <label>
+          Board{' '}
+          <select id="board" data-testid="board-select" value={board} onChange={(e) => setBoard(e.currentTarget.value)}>
+            {boards.map((b) => (
+              <option key={b.slug} value={b.slug}>
+                {b.name || b.slug}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Assignee{' '}
+          <select
+            id="assignee-filter"
+            data-testid="assignee-filter"
+            value={who}
+            onChange={(e) => setWho(e.currentTarget.value)}
+          >
+            <option value="">everyone</option>
+            {assignees.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <input
+          id="search"
+          type="search"
+          placeholder="Search titles and bodies"
+          aria-label="Search titles and bodies"
+          data-testid="search"
+          value={query}
+          onInput={(e) => setQuery(e.currentTarget.value)}
+        />
+        <label>
+          <input
+            type="checkbox"
+            data-testid="lanes"
+            checked={lanes}
+            onChange={(e) => {
+              setLanes(e.currentTarget.checked);
+              localStorage.setItem(LANES_KEY, e.currentTarget.checked ? '1' : '0');
+            }}
+          />{' '}
+          Lanes by assignee
+        </label>
+        <form
+          id="create"
+          data-testid="create-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            act(async () => {
+              await call('POST', boardPath(board, '/tasks'), {
+                title: title.trim(),
+                assignee: assignee.trim() || null,
+                priority: Number(priority || 0),
+              });
+              setTitle('');
+              setAssignee('');
+              setPriority('0');
+            });
+          }}
+        >
+          <input
+            name="title"
+            placeholder="New task title"
+            aria-label="New task title"
+            required
+            data-testid="create-title"
+            value={title}
+            onInput={(e) => setTitle(e.currentTarget.value)}
+          />
+          <input
+            name="assignee"
+            placeholder="assignee"
+            aria-label="New task's assignee"
+            size={10}
+            data-testid="create-assignee"
+            value={assignee}
+            onInput={(e) => setAssignee(e.currentTarget.value)}
+          />
+          <input
+            name="priority"
+            type="number"
+            size={3}
+            aria-label="priority"
+            value={priority}
+            onInput={(e) => setPriority(e.currentTarget.value)}
+          />
+          <button type="submit">Create</button>
+        </form>
+        <span id="live" data-testid="live" role="status" class={live ? 'on' : ''}>
+          {live === undefined ? 'connecting…' : live ? 'live' : 'reconnecting…'}
+        </span>
+      </header>
+      <p id="error" role="alert" data-testid="error" hidden={!error}>
+        {error ?? ''}
+      </p>
+      {selected.size > 0 && (
+        <Bulk board={board} tasks={tasks} selected={selected} clear={() => setSelected(new Set())} act={act} />
+      )}
+      <main id="columns" data-testid="columns" aria-label={`Board ${board}`}>
+        <Board tasks={shown} lanes={lanes} selected={selected} act={boardActions} />
+      </main>
+      {open && <Drawer board={board} id={open} version={version} act={act} close={() => setOpen(undefined)} />}
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);
