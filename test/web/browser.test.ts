@@ -284,4 +284,27 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       await page.locator('.card .title:focus', { hasText: 'Write the docs' }).waitFor();
     });
   });
+  it('has no serious or critical accessibility violation (axe-core), in light and dark, with the drawer open and in lanes', async () => {
+    const AXE = require.resolve('axe-core/axe.min.js');
+    const serious = `axe.run({ resultTypes: ['violations'] }).then((result) => result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')))`;
+    for (const colorScheme of ['light', 'dark'] as const)
+      await withBoard(
+        async (page) => {
+          await card(page, 'Design the feature').waitFor();
+          await page.addScriptTag({ path: AXE });
+          expect(await page.evaluate(serious)).toEqual([]);
+          await card(page, 'Call the flaky model').click();
+          await page.locator('#drawer', { hasText: 'exit 3: model overloaded' }).waitFor();
+          await card(page, 'Write the docs').locator('input.pick').check();
+          expect(await page.evaluate(serious)).toEqual([]);
+          await page.check('[data-testid=lanes]');
+          await page.locator('.lane').first().waitFor();
+          expect(await page.evaluate(serious)).toEqual([]);
+        },
+        // The check is a script the page's own policy would refuse; the page under test is unchanged.
+        { colorScheme, bypassCSP: true },
+      );
+  });
 });
