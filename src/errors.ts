@@ -29,6 +29,7 @@ export const KANBAN_ERROR_CODES = [
   'CYCLE',
   'INVALID_TRANSITION',
   'STALE_RUN',
+  'REFERENCED',
   'CLOSED',
   // kanban serve
   'TOKEN_REQUIRED',

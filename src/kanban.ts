@@ -188,6 +188,11 @@ export interface Kanban {
   /** Any status → `archived`; an open run is closed as reclaimed. */
   archiveTask(id: string): Promise<Task>;
   /**
+   * Deletes a task with its runs, events, comments and subscriptions; a `deleted` event remains.
+   * `REFERENCED` while a link or a recipe ties it to something else; `INVALID_TRANSITION` while it runs.
+   */
+  deleteTask(id: string): Promise<void>;
+  /**
    * An operator hands a running task back: `ready` again (a reviewer's: `review`), failure counter
    * reset; with `assignee`, given to that worker in the same commit.
    */
@@ -415,6 +420,7 @@ function repository(ctx: RepoContext, board: string | undefined, close: () => vo
     unblockTask: (id, opts) => moves.unblockTask(ctx, id, opts),
     scheduleTask: (id, opts) => moves.scheduleTask(ctx, id, opts),
     archiveTask: (id) => moves.archiveTask(ctx, id),
+    deleteTask: (id) => moves.deleteTask(ctx, id),
     reclaimTask: (id, opts) => moves.reclaimTask(ctx, id, opts),
     promoteReady: () => moves.promoteReady(ctx),
     promoteTask: (id, opts) => moves.promoteTask(ctx, id, opts),

@@ -264,6 +264,24 @@ export function registerTaskCommands(program: Command): void {
       withBoard(command, async (kb) => eachId(command, ids, (id) => kb.archiveTask(id), taskLine)),
     );
   program
+    .command('delete <ids...>')
+    .description(
+      'delete tasks with their runs, events and comments (each on its own); a linked or running task is refused',
+    )
+    .action((ids: string[], _f, command: Command) =>
+      withBoard(command, async (kb) =>
+        eachId(
+          command,
+          ids,
+          async (id) => {
+            await kb.deleteTask(id);
+            return { id, deleted: true };
+          },
+          (row) => `deleted ${row.id}`,
+        ),
+      ),
+    );
+  program
     .command('reclaim <id>')
     .description('take a running task back from its worker')
     .option('--reason <text>')

@@ -5,7 +5,8 @@ import { read, write, type RepoContext, type Tx } from './context';
 import { insertComment } from './activity';
 import { appendEvent, recordPromotions, summaryLine } from './events';
 import { assignIn } from './tasks';
-import { parentsFinished, taskInStatus } from './guards';
+import { found, parentsFinished, taskInStatus } from './guards';
+import { KanbanError } from '../errors';
 import {
   blockInput,
   completeAndClaimInput,
@@ -196,6 +197,33 @@ export async function scheduleTask(ctx: RepoContext, id: string, raw?: ScheduleO
       run: { status: 'scheduled', outcome: 'scheduled', summary: reason, synthesize: reason !== null },
       event: { kind: 'scheduled', payload: { reason } },
     });
+  });
+}
+
+/**
+ * Deletes a task with its runs, events, comments, subscriptions and attachment rows, and appends
+ * one `deleted` event (naming its title), so every reader of the log learns it is gone. Refused
+ * with `REFERENCED` while a link ties it to another task (unlink first) or a recipe names it, and
+ * with `INVALID_TRANSITION` while it runs (reclaim or finish it first): a deletion never leaves a
+ * row pointing at nothing, nor a worker without its task.
+ */
+export async function deleteTask(ctx: RepoContext, id: string): Promise<void> {
+  await write(ctx, async (tx, now) => {
+    const task = found(await tx.q.taskById(id), id);
+    if (task.status === 'running')
+      throw new KanbanError('INVALID_TRANSITION', `Task ${id} is running; reclaim or finish it before deleting it`);
+    const { parents, children } = await tx.q.linkedTasks(id);
+    const tied = [...parents.map((p) => `waits for ${p.id}`), ...children.map((c) => `${c.id} waits for it`)];
+    if (tied.length)
+      throw new KanbanError('REFERENCED', `Task ${id} is linked (${tied.join(', ')}); unlink it before deleting it`);
+    const recipe = await tx.q.recipeOf(id);
+    if (recipe !== undefined)
+      throw new KanbanError(
+        'REFERENCED',
+        `Task ${id} belongs to recipe instance ${recipe}; it can be archived, not deleted`,
+      );
+    await tx.q.deleteTasks([id]);
+    await appendEvent(tx, now, { taskId: id, kind: 'deleted', payload: { title: task.title, from: task.status } });
   });
 }
 

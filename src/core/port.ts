@@ -292,6 +292,8 @@ export interface Store {
   orphanSubscriptions(): Promise<SubscriberKey[]>;
   /** Archived tasks archived (else created) at or before `cutoff`, with the recipe instance naming each, if any. */
   archivedBefore(cutoff: number): Promise<{ id: string; recipe: string | null }[]>;
+  /** The recipe instance that names the task, if any. */
+  recipeOf(taskId: string): Promise<string | undefined>;
   /** Deletes tasks with their runs, events, comments, links, subscriptions and attachment rows. */
   deleteTasks(ids: readonly string[]): Promise<void>;
 }

@@ -36,6 +36,7 @@ const STATUS_OF: Partial<Record<KanbanErrorCode, 400 | 404 | 409 | 503>> = {
   BOARD_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   STALE_RUN: 409,
+  REFERENCED: 409,
   BUSY: 503,
 };
 
@@ -174,6 +175,10 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
     ];
     const detail: TaskDetail = { task, ...links, comments, runs, events };
     return c.json(detail);
+  });
+  app.delete('/boards/:board/tasks/:id', async (c) => {
+    await (await board(c)).deleteTask(id(c));
+    return c.json({ id: id(c), deleted: true });
   });
   // One commit for every field sent: a refused one writes none of them.
   app.patch('/boards/:board/tasks/:id', async (c) =>

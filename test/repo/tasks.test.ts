@@ -1,6 +1,6 @@
 import { tasks } from '../../src/core/schema';
 import { KanbanError, isKanbanError } from '../../src/errors';
-import { ENGINES, snapshot, untyped, withBoard, withTempBoard } from '../helpers/board';
+import { ENGINES, raw, snapshot, untyped, withBoard, withTempBoard } from '../helpers/board';
 
 describe.each(ENGINES)('on %s', (engine) => {
   describe('creating tasks', () => {
@@ -105,6 +105,57 @@ describe.each(ENGINES)('on %s', (engine) => {
       await withBoard(engine, async (kb) => {
         const title = 'tab\there\u0001\u001b[31m red 🟥 中文 \uFFFF';
         expect((await kb.getTask((await kb.createTask({ title, body: title })).id)).body).toBe(title);
+      });
+    });
+  });
+
+  describe('deleting tasks', () => {
+    it('deletes a task with its runs, events and comments, leaving one deleted event', async () => {
+      await withBoard(engine, async (kb) => {
+        const task = await kb.createTask({ title: 'gone soon', assignee: 'w' });
+        const other = await kb.createTask({ title: 'stays' });
+        const claim = await kb.claimTask(task.id);
+        await kb.completeTask(task.id, { runId: claim?.runId });
+        await kb.addComment(task.id, { author: 'me', body: 'note' });
+        await kb.deleteTask(task.id);
+        expect(await kb.findTask(task.id)).toBeUndefined();
+        expect(await kb.listRuns(task.id)).toEqual([]);
+        expect(await kb.listComments(task.id)).toEqual([]);
+        expect((await kb.listEvents({ taskId: task.id })).map((e) => [e.kind, e.payload])).toEqual([
+          ['deleted', { title: 'gone soon', from: 'done' }],
+        ]);
+        expect((await kb.getTask(other.id)).title).toBe('stays');
+        await expect(kb.deleteTask(task.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      });
+    });
+
+    it('refuses a linked, running or recipe-named task with nothing written', async () => {
+      await withBoard(engine, async (kb) => {
+        const parent = await kb.createTask({ title: 'parent' });
+        const child = await kb.createTask({ title: 'child', parents: [parent.id] });
+        const running = await kb.createTask({ title: 'running' });
+        await kb.claimTask(running.id);
+        const named = await kb.createTask({ title: 'in a recipe' });
+        await raw(
+          kb,
+          `INSERT INTO recipe_instances (id, idempotency_key, recipe_id, schema_version, definition_digest, request_digest,
+            definition_json, inputs_json, bindings_json, effective_plan_json, created_at)
+            VALUES ('ri_1', 'key-1', 'release', 1, 'd', 'r', '{}', '{}', '{}', '{}', 1700000000)`,
+        );
+        await raw(kb, 'INSERT INTO recipe_instance_tasks (instance_id, node_key, task_id) VALUES (?, ?, ?)', [
+          'ri_1',
+          'build',
+          named.id,
+        ]);
+        const before = await snapshot(kb);
+        for (const [id, code] of [
+          [parent.id, 'REFERENCED'],
+          [child.id, 'REFERENCED'],
+          [named.id, 'REFERENCED'],
+          [running.id, 'INVALID_TRANSITION'],
+        ])
+          await expect(kb.deleteTask(id ?? '')).rejects.toMatchObject({ code });
+        expect(await snapshot(kb)).toEqual(before);
       });
     });
   });

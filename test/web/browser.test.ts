@@ -307,4 +307,24 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
         { colorScheme, bypassCSP: true },
       );
   });
+  it('deletes a task from the drawer, and refuses one another task waits for', async () => {
+    await withBoard(async (page, _server, home) => {
+      const db = join(home, 'kanban.db');
+      page.on('dialog', (dialog) => void dialog.accept());
+      await card(page, 'Design the feature').click();
+      await page.locator('#drawer h2', { hasText: 'Design the feature' }).waitFor();
+      await page.click('#drawer button[data-action=delete]');
+      await page.locator('[data-testid=error]', { hasText: 'REFERENCED' }).waitFor();
+      await card(page, 'Write the docs').click();
+      await page.locator('#drawer h2', { hasText: 'Write the docs' }).waitFor();
+      await page.click('#drawer button[data-action=delete]');
+      await card(page, 'Write the docs').waitFor({ state: 'detached' });
+      await page.locator('#drawer').waitFor({ state: 'detached' });
+      expect(await query(db, 'SELECT title FROM tasks ORDER BY title')).toEqual([
+        { title: 'Build the feature' },
+        { title: 'Call the flaky model' },
+        { title: 'Design the feature' },
+      ]);
+    });
+  });
 });

@@ -644,6 +644,13 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
         .leftJoin(recipeInstanceTasks, eq(recipeInstanceTasks.taskId, tasks.id))
         .where(and(eq(tasks.status, 'archived'), sql`${archivedAt} <= ${cutoff}`));
     },
+    recipeOf: async (taskId) =>
+      (
+        await db
+          .select({ id: recipeInstanceTasks.instanceId })
+          .from(recipeInstanceTasks)
+          .where(eq(recipeInstanceTasks.taskId, taskId))
+      )[0]?.id,
     deleteTasks: async (all) => {
       // Bounded batches, as on SQLite: one statement binds at most 65,535 values.
       for (let i = 0; i < all.length; i += 500) {

@@ -477,6 +477,12 @@ export function sqliteStore(db: SyncDb): Store {
         .where(and(eq(tasks.status, 'archived'), sql`${archivedAt} <= ${cutoff}`))
         .all();
     },
+    recipeOf: async (taskId) =>
+      db
+        .select({ id: recipeInstanceTasks.instanceId })
+        .from(recipeInstanceTasks)
+        .where(eq(recipeInstanceTasks.taskId, taskId))
+        .get()?.id,
     deleteTasks: async (all) => {
       // Bounded batches: SQLite limits how many values one statement binds.
       for (let i = 0; i < all.length; i += 500) {

@@ -152,6 +152,20 @@ export function Drawer({ board, id, version, act, close }: DrawerProps) {
             {action}
           </button>
         ))}
+        <button
+          type="button"
+          class="danger"
+          data-action="delete"
+          onClick={() => {
+            if (!confirm(`Delete “${task.title}” with its runs, events and comments?`)) return;
+            act(async () => {
+              await call('DELETE', taskPath(board, id));
+              close();
+            });
+          }}
+        >
+          delete
+        </button>
       </div>
       <h3>Waits for</h3>
       {linked(detail.parents, true)}
