@@ -22,14 +22,14 @@ export function registerServeCommand(program: Command): void {
       const token = f.token ?? (process.env.KANBAN_TOKEN || undefined);
       const server = await startServer({
         ...(home && { home }),
-        ...(url ? { url, ...(board !== undefined && { board }) } : db && { dbPath: db }),
+        ...(url ? { url } : db && { dbPath: db }),
         ...connectionOptions(command),
         port: f.port,
         host: f.host,
         ...(token && { token }),
       });
       process.stderr.write(
-        `kanban: the board is at ${server.url}${token ? '#token=<your token>' : ''}; Ctrl-C stops\n`,
+        `kanban: the board is at ${server.url}${board && (url || !db) ? `?board=${encodeURIComponent(board)}` : ''}${token ? '#token=<your token>' : ''}; Ctrl-C stops\n`,
       );
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.close());
     });

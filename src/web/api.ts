@@ -2,11 +2,11 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boardExists, listBoards } from '../boards';
 import { TASK_STATUSES, type TaskStatus } from '../core/schema';
 import { KanbanError, isKanbanError, type KanbanErrorCode } from '../errors';
 import type { Kanban } from '../kanban';
 import { boardFeed, type Feed } from './feed';
+import type { Boards } from './boards';
 import { cardOf, type TaskDetail } from './wire';
 import {
   blockInput,
@@ -52,57 +52,6 @@ const STORAGE_MESSAGES: Partial<Record<KanbanErrorCode, string>> = {
   CLOSED: 'The board was closed on the server; retry',
 };
 
-export interface Boards {
-  /** The board's handle, opened once; `BOARD_NOT_FOUND` for a slug with no board. */
-  open(slug: string): Promise<Kanban>;
-  list(): { slug: string; name: string }[];
-}
-
-/**
- * A board opened on first use and kept open; a failed open is forgotten, so the next request
- * tries again (a file repaired meanwhile is served) and closing never meets a rejected promise.
- */
-export function openedOnce(open: () => Promise<Kanban>): { get(): Promise<Kanban>; close(): void } {
-  let kb: Promise<Kanban> | undefined;
-  return {
-    get() {
-      kb ??= open().catch((error: unknown) => {
-        kb = undefined;
-        throw error;
-      });
-      return kb;
-    },
-    close: () =>
-      void kb?.then(
-        (k) => k.close(),
-        () => undefined,
-      ),
-  };
-}
-
-/** Boards under a home, each opened on first use and kept open until `close`. */
-export function boardsOf(home: string, open: (slug: string) => Promise<Kanban>): Boards & { close(): void } {
-  const opened = new Map<string, ReturnType<typeof openedOnce>>();
-  return {
-    open(slug) {
-      if (!boardExists(home, slug))
-        return Promise.reject(
-          new KanbanError('BOARD_NOT_FOUND', `No board ${slug}; \`kanban boards list\` shows the boards`),
-        );
-      let board = opened.get(slug);
-      if (!board) {
-        board = openedOnce(() => open(slug));
-        opened.set(slug, board);
-      }
-      return board.get();
-    },
-    list: () => listBoards(home, { includeArchived: false }).map((b) => ({ slug: b.slug, name: b.name })),
-    close() {
-      for (const board of opened.values()) board.close();
-    },
-  };
-}
-
 async function body(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (!text) return {};
@@ -141,7 +90,21 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
   const board = (c: Context) => boards.open(c.req.param('board') ?? '');
   const id = (c: Context) => c.req.param('id') ?? '';
 
-  app.get('/boards', (c) => c.json(boards.list()));
+  app.get('/boards', async (c) => c.json(await boards.list()));
+  app.post('/boards', async (c) => {
+    const { slug, name } = await body(c);
+    return c.json(await boards.create(str(slug) ?? '', str(name)), 201);
+  });
+  app.patch('/boards/:board', async (c) => {
+    const { name } = await body(c);
+    const given = str(name)?.trim();
+    if (!given) throw new KanbanError('INVALID_INPUT', 'A board’s new name must be a non-empty string');
+    return c.json(await boards.rename(c.req.param('board'), given));
+  });
+  app.delete('/boards/:board', async (c) => {
+    await boards.remove(c.req.param('board'));
+    return c.json({ slug: c.req.param('board'), removed: true });
+  });
   app.get('/boards/:board/tasks', async (c) => {
     const kb = await board(c);
     const status = c.req.queries('status');

@@ -7,12 +7,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { normalizeSlug, resolveHome } from '../boards';
+import { resolveHome } from '../boards';
 import { describeServer } from '../engines/postgres/errors';
 import { KanbanError } from '../errors';
 import { type Kanban, openKanban } from '../kanban';
 import { accessControl, isLoopback } from './access';
-import { api, boardsOf, type Boards, openedOnce } from './api';
+import { api } from './api';
+import { homeBoards, oneBoard, serverBoards } from './boards';
 
 export const DEFAULT_PORT = 7420;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -29,10 +30,8 @@ export interface ServeOptions {
   readonly home?: string;
   /** One database file instead of the home's boards; it shows as the board `file`. */
   readonly dbPath?: string;
-  /** A PostgreSQL server's URL instead of the home's boards: its board `board` is served. */
+  /** A PostgreSQL server's URL instead of the home's boards: its boards are served. */
   readonly url?: string;
-  /** The board on the server `url` names; default `default`. */
-  readonly board?: string;
   readonly port?: number;
   readonly host?: string;
   /** Required when `host` is not a loopback address; then every API request must carry it. */
@@ -46,22 +45,6 @@ export interface BoardServer {
   /** The page's address, e.g. `http://127.0.0.1:7420/`. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** One board, under one slug: a file given by path, or a board on a server. */
-function oneBoard(slug: string, name: string, open: () => Promise<Kanban>): Boards & { close(): void } {
-  const board = openedOnce(open);
-  return {
-    open(asked) {
-      if (asked !== slug)
-        return Promise.reject(
-          new KanbanError('BOARD_NOT_FOUND', `This server shows one board, "${slug}"; there is no board ${asked}`),
-        );
-      return board.get();
-    },
-    list: () => [{ slug, name }],
-    close: board.close,
-  };
 }
 
 /** Starts the server; refuses to listen beyond the loopback without a token. */
@@ -78,12 +61,11 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
   const busy = options.busyTimeoutMs;
   const connection = busy !== undefined ? { busyTimeoutMs: busy } : {};
   const { url, dbPath } = options;
-  const slug = normalizeSlug(options.board);
   const boards = url
-    ? oneBoard(slug, `${slug} on ${describeServer(url)}`, () => openKanban({ url, board: slug, ...connection }))
+    ? serverBoards(url, describeServer(url), (board) => openKanban({ url, board, ...connection }))
     : dbPath
       ? oneBoard('file', basename(dbPath), () => openKanban({ dbPath, ...connection }))
-      : boardsOf(home, (board) => openKanban({ home, board, ...connection }));
+      : homeBoards(home, (board) => openKanban({ home, board, ...connection }));
   const page = Object.fromEntries(
     Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]),
   );

@@ -3,8 +3,8 @@ import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeServer } from '../../src/engines/postgres/errors';
 import { newServerBoard, testServerUrl } from '../helpers/board';
+import { startTestServer } from '../helpers/postgres';
 import { execScript, withTempDir } from '../helpers/temp';
 
 interface Call {
@@ -311,20 +311,21 @@ describe('the web API', () => {
   });
 });
 
-describe('the web API on a server board', () => {
-  it('serves one board of a PostgreSQL server: its tasks, a move, its stats; other slugs are BOARD_NOT_FOUND', async () => {
-    const url = testServerUrl();
+describe('the web API on a server', () => {
+  it('serves the boards of a PostgreSQL server: their tasks, a move, stats; a missing slug is BOARD_NOT_FOUND', async () => {
+    const url = await (await startTestServer()).database('web_api_boards');
     const board = newServerBoard();
     const kb = await openKanban({ url, board });
     const task = await kb.createTask({ title: 'on the server' });
-    const server = await startServer({ url, board, port: 0 });
+    const server = await startServer({ url, port: 0 });
     try {
       const call = async (method: string, path: string) => {
         const response = await fetch(`${server.url}api${path}`, { method });
         return { status: response.status, json: await response.json() };
       };
       expect((await call('GET', '/boards')).json).toEqual([
-        { slug: board, name: `${board} on ${describeServer(url)}` },
+        { slug: 'default', name: 'Default' },
+        { slug: board, name: board },
       ]);
       expect((await call('GET', `/boards/${board}/tasks`)).json).toMatchObject([{ id: task.id, status: 'ready' }]);
       expect((await call('POST', `/boards/${board}/tasks/${task.id}/complete`)).json).toMatchObject({ status: 'done' });
@@ -338,5 +339,54 @@ describe('the web API on a server board', () => {
       await server.close();
       kb.close();
     }
+  });
+});
+
+describe.each(['home', 'server'] as const)('managing boards through the API (%s)', (where) => {
+  it('creates, renames and removes boards; refuses a taken slug, the default board, and an empty name', async () => {
+    await withTempDir(async (home) => {
+      const url = where === 'server' ? await (await startTestServer()).database('web_api_manage') : undefined;
+      const server = await startServer({ ...(url ? { url } : { home }), port: 0 });
+      const call = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${server.url}api${path}`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: response.status, json: await response.json() };
+      };
+      try {
+        expect(await call('POST', '/boards', { slug: 'ops', name: 'Operations' })).toEqual({
+          status: 201,
+          json: { slug: 'ops', name: 'Operations' },
+        });
+        expect(await call('POST', '/boards', { slug: 'ops' })).toMatchObject({
+          status: 400,
+          json: { code: 'INVALID_BOARD' },
+        });
+        expect((await call('POST', '/boards/ops/tasks', { title: 'on ops' })).status).toBe(201);
+        expect(await call('PATCH', '/boards/ops', { name: 'Ops team' })).toMatchObject({
+          status: 200,
+          json: { name: 'Ops team' },
+        });
+        expect(await call('PATCH', '/boards/ops', { name: ' ' })).toMatchObject({
+          status: 400,
+          json: { code: 'INVALID_INPUT' },
+        });
+        expect((await call('GET', '/boards')).json).toEqual([
+          { slug: 'default', name: 'Default' },
+          { slug: 'ops', name: 'Ops team' },
+        ]);
+        expect(await call('DELETE', '/boards/default')).toMatchObject({ status: 400, json: { code: 'INVALID_BOARD' } });
+        expect(await call('DELETE', '/boards/ops')).toMatchObject({ status: 200, json: { removed: true } });
+        expect((await call('GET', '/boards')).json).toEqual([{ slug: 'default', name: 'Default' }]);
+        expect(await call('GET', '/boards/ops/tasks')).toMatchObject({
+          status: 404,
+          json: { code: 'BOARD_NOT_FOUND' },
+        });
+      } finally {
+        await server.close();
+      }
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { listBoards, readBoardMeta } from '../../src/boards';
 import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
 import { kanban } from '../helpers/cli';
@@ -325,6 +326,27 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
         { title: 'Call the flaky model' },
         { title: 'Design the feature' },
       ]);
+    });
+  });
+  it('makes, renames and removes boards from the page', async () => {
+    await withBoard(async (page, _server, home) => {
+      const answers = ['ops', 'Ops team'];
+      page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? answers.shift() : undefined));
+      await page.click('[data-testid=board-new]');
+      await page.waitForURL(/board=ops/);
+      expect(await page.locator('[data-testid=board-select]').inputValue()).toBe('ops');
+      expect(await page.locator('.card').count()).toBe(0);
+      await page.fill('[data-testid=create-title]', 'First on ops');
+      await page.click('[data-testid=create-form] button');
+      await card(page, 'First on ops').waitFor();
+      await page.click('[data-testid=board-rename]');
+      await page.locator('[data-testid=board-select] option', { hasText: 'Ops team' }).waitFor({ state: 'attached' });
+      expect(readBoardMeta(home, 'ops').name).toBe('Ops team');
+      await page.click('[data-testid=board-remove]');
+      await page.waitForURL(/board=default/);
+      await card(page, 'Design the feature').waitFor();
+      expect(await page.locator('[data-testid=board-select] option').allTextContents()).toEqual(['Default']);
+      expect(listBoards(home).map((b) => b.slug)).toEqual(['default']);
     });
   });
 });

@@ -86,6 +86,55 @@ function Bulk(props: {
   );
 }
 
+/** Making, renaming and removing boards, as `kanban boards` does. */
+function BoardMenu(props: {
+  boards: BoardEntry[];
+  board: string;
+  reload(select?: string): Promise<void>;
+  act(what: () => Promise<unknown>): void;
+}) {
+  const { boards, board, reload, act } = props;
+  const current = boards.find((b) => b.slug === board);
+  return (
+    <span class="board-menu">
+      <button
+        type="button"
+        data-testid="board-new"
+        onClick={() => {
+          const slug = prompt('Slug of the new board (lowercase letters, digits, - and _)')?.trim();
+          if (slug) act(async () => reload((await call<BoardEntry>('POST', '/boards', { slug })).slug));
+        }}
+      >
+        New board
+      </button>
+      <button
+        type="button"
+        data-testid="board-rename"
+        onClick={() => {
+          const name = prompt(`New name of board ${board}`, current?.name ?? board)?.trim();
+          if (name) act(async () => reload((await call<BoardEntry>('PATCH', boardPath(board), { name })).slug));
+        }}
+      >
+        Rename
+      </button>
+      <button
+        type="button"
+        data-testid="board-remove"
+        disabled={board === 'default'}
+        onClick={() => {
+          if (!confirm(`Remove board ${current?.name ?? board}? It is archived, not deleted.`)) return;
+          act(async () => {
+            await call('DELETE', boardPath(board));
+            await reload('default');
+          });
+        }}
+      >
+        Remove
+      </button>
+    </span>
+  );
+}
+
 function App() {
   const [boards, setBoards] = useState<BoardEntry[]>([]);
   const [board, setBoard] = useState(new URLSearchParams(location.search).get('board') ?? '');
@@ -114,15 +163,18 @@ function App() {
     [refresh],
   );
 
-  useEffect(() => {
-    call<BoardEntry[]>('GET', '/boards').then(
-      (found) => {
-        setBoards(found);
-        setBoard((asked) => (found.some((b) => b.slug === asked) ? asked : (found[0]?.slug ?? 'default')));
-      },
-      (failed: unknown) => setError(message(failed)),
-    );
+  /** Reads the boards again and shows `select`, else the board shown if it still exists, else the first. */
+  const reload = useCallback(async (select?: string) => {
+    const found = await call<BoardEntry[]>('GET', '/boards');
+    setBoards(found);
+    setBoard((shown) => {
+      const wanted = select ?? shown;
+      return found.some((b) => b.slug === wanted) ? wanted : (found[0]?.slug ?? 'default');
+    });
   }, []);
+  useEffect(() => {
+    reload().catch((failed: unknown) => setError(message(failed)));
+  }, [reload]);
   useEffect(() => {
     if (!board) return;
     history.replaceState(null, '', `?board=${encodeURIComponent(board)}${location.hash}`);
@@ -189,6 +241,7 @@ function App() {
             ))}
           </select>
         </label>
+        <BoardMenu boards={boards} board={board} reload={reload} act={act} />
         <label>
           Assignee{' '}
           <select
