@@ -199,6 +199,7 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
     );
   });
   app.get('/boards/:board/stats', async (c) => c.json(await (await board(c)).stats()));
+  app.get('/boards/:board/diagnostics', async (c) => c.json(await (await board(c)).diagnostics()));
 
   const feeds = new WeakMap<Kanban, Feed>();
   const feedOf = (kb: Kanban) => {

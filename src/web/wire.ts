@@ -4,8 +4,9 @@
  */
 import type { Comment, Run, Task, TaskEvent } from '../core/schema';
 import type { LinkedTask } from '../core/port';
+import type { Diagnostic } from '../core/health';
 
-export type { LinkedTask };
+export type { Diagnostic, LinkedTask };
 
 /** What a card shows and the page searches: `GET …/tasks?view=cards`. */
 export type CardTask = Pick<

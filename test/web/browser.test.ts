@@ -349,4 +349,24 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       expect(listBoards(home).map((b) => b.slug)).toEqual(['default']);
     });
   });
+  it('shows the board’s diagnostics in a strip, each opening its task', async () => {
+    await withBoard(async (page, _server, home) => {
+      const strip = page.locator('[data-testid=diagnostics]');
+      await strip.locator('span', { hasText: 'nothing wrong' }).waitFor();
+      const [docs] = await query(join(home, 'kanban.db'), "SELECT id FROM tasks WHERE title = 'Write the docs'");
+      const id = String(docs?.id);
+      kanban(home, 'claim', id);
+      // Its lease ran out a minute ago, and no dispatcher has handed it back yet.
+      await query(join(home, 'kanban.db'), 'UPDATE tasks SET claim_expires = ? WHERE id = ?', [
+        Math.floor(Date.now() / 1000) - 60,
+        id,
+      ]);
+      kanban(home, 'comment', id, 'poke the page');
+      await strip.locator('summary', { hasText: '1 error, 0 warnings' }).click();
+      await strip.locator('li', { hasText: 'lease_expired' }).locator('button').click();
+      await page.locator('#drawer h2', { hasText: 'Write the docs' }).waitFor();
+      kanban(home, 'reclaim', id);
+      await strip.locator('span', { hasText: 'nothing wrong' }).waitFor();
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { BoardEntry, CardTask } from '../wire';
 import { boardPath, call, cards, follow, taskPath } from './api';
 import { Board, moveFor } from './board';
+import { Diagnostics } from './diagnostics';
 import { Drawer, moveBody } from './drawer';
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -331,6 +332,7 @@ function App() {
       <p id="error" role="alert" data-testid="error" hidden={!error}>
         {error ?? ''}
       </p>
+      {board && <Diagnostics board={board} version={version} open={setOpen} />}
       {selected.size > 0 && (
         <Bulk board={board} tasks={tasks} selected={selected} clear={() => setSelected(new Set())} act={act} />
       )}
