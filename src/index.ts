@@ -42,6 +42,7 @@ export { DEFAULT_MAX_WORKERS, DEFAULT_TICK_MS } from './gateway/defaults';
 export { DEFAULT_FAILURE_LIMIT, MAX_ERROR_LENGTH, type FailureResult } from './core/failures';
 export { NOTIFY_KINDS, SILENT_KINDS, type ClaimedEvents } from './core/notify';
 export type { BoardStats } from './core/activity';
+export type { AssigneeTimes, Flow, FlowDay } from './core/flow';
 export type * from './core/input';
 export { KanbanError, KANBAN_ERROR_CODES, isKanbanError, sqliteCode, type KanbanErrorCode } from './errors';
 export * from './core/schema';

@@ -20,6 +20,8 @@ import type { RetryBackoff } from './core/model';
 import type { Claim } from './core/claims';
 import type { RepoContext } from './core/context';
 import * as failures from './core/failures';
+import * as flows from './core/flow';
+import type { Flow, FlowOptions } from './core/flow';
 import type { FailureResult } from './core/failures';
 import type {
   BlockOptions,
@@ -215,6 +217,8 @@ export interface Kanban {
   reopenReview(id: string, options?: ReopenReviewOptions): Promise<Task>;
   /** What is wrong with the board: expired leases, breaker blocks, parents that cannot finish, subscriptions that cannot be delivered. */
   diagnostics(): Promise<Diagnostic[]>;
+  /** The last days' cumulative flow (created, started, done by each day's end) and lead and cycle times per assignee, from the event log. */
+  flow(options?: FlowOptions): Promise<Flow>;
   /**
    * Deletes archived tasks archived more than `olderThanDays` ago with their runs, events, comments,
    * links, subscriptions and attachment rows; a task a recipe names is kept and reported.
@@ -428,6 +432,7 @@ function repository(ctx: RepoContext, board: string | undefined, close: () => vo
     requestChanges: (id, opts) => review.requestChanges(ctx, id, opts),
     reopenReview: (id, opts) => review.reopenReview(ctx, id, opts),
     diagnostics: () => health.diagnostics(ctx),
+    flow: (options) => flows.flow(ctx, options),
     purgeArchived: (opts) => health.purgeArchived(ctx, opts),
     recordFailure: (id, input) => failures.recordFailure(ctx, id, input),
     addComment: (id, input) => activity.addComment(ctx, id, input),

@@ -158,6 +158,13 @@ export const claimNextInput = z
   .strict()
   .default({});
 export type ClaimNextOptions = z.input<typeof claimNextInput>;
+/** How many days of flow to read back from today. */
+export const flowInput = z
+  .object({ days: z.int().min(1).max(366).default(14) })
+  .strict()
+  .default({ days: 14 });
+export type FlowOptions = z.input<typeof flowInput>;
+
 /** How many tasks one `claimNextTasks` call may take: a positive whole number. */
 export const claimCountInput = z.int().min(1);
 

@@ -200,6 +200,10 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
   });
   app.get('/boards/:board/stats', async (c) => c.json(await (await board(c)).stats()));
   app.get('/boards/:board/diagnostics', async (c) => c.json(await (await board(c)).diagnostics()));
+  app.get('/boards/:board/flow', async (c) => {
+    const days = c.req.query('days');
+    return c.json(await (await board(c)).flow(days === undefined ? {} : { days: Number(days) }));
+  });
 
   const feeds = new WeakMap<Kanban, Feed>();
   const feedOf = (kb: Kanban) => {

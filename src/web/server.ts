@@ -19,7 +19,12 @@ export const DEFAULT_PORT = 7420;
 export const DEFAULT_HOST = '127.0.0.1';
 /** The built page in the package's `dist/web`, whether this file runs from `dist/web` or (in tests) `src/web`. */
 const PAGE_FOLDER = join(__dirname, '..', '..', 'dist', 'web');
-const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const PAGE_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+  '/style.css': 'style.css',
+};
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',

@@ -5,8 +5,9 @@
 import type { Comment, Run, Task, TaskEvent } from '../core/schema';
 import type { LinkedTask } from '../core/port';
 import type { Diagnostic } from '../core/health';
+import type { Flow } from '../core/flow';
 
-export type { Diagnostic, LinkedTask };
+export type { Diagnostic, Flow, LinkedTask };
 
 /** What a card shows and the page searches: `GET …/tasks?view=cards`. */
 export type CardTask = Pick<

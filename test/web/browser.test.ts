@@ -285,7 +285,7 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       await page.locator('.card .title:focus', { hasText: 'Write the docs' }).waitFor();
     });
   });
-  it('has no serious or critical accessibility violation (axe-core), in light and dark, with the drawer open and in lanes', async () => {
+  it('has no serious or critical accessibility violation (axe-core), in light and dark, with the drawer, lanes and charts open', async () => {
     const AXE = require.resolve('axe-core/axe.min.js');
     const serious = `axe.run({ resultTypes: ['violations'] }).then((result) => result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -302,6 +302,8 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
           expect(await page.evaluate(serious)).toEqual([]);
           await page.check('[data-testid=lanes]');
           await page.locator('.lane').first().waitFor();
+          await page.check('[data-testid=charts-toggle]');
+          await page.locator('[data-testid=charts] canvas').first().waitFor();
           expect(await page.evaluate(serious)).toEqual([]);
         },
         // The check is a script the page's own policy would refuse; the page under test is unchanged.
@@ -367,6 +369,50 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       await page.locator('#drawer h2', { hasText: 'Write the docs' }).waitFor();
       kanban(home, 'reclaim', id);
       await strip.locator('span', { hasText: 'nothing wrong' }).waitFor();
+    });
+  });
+  it('draws the cumulative flow and the lead and cycle times from a known event log', async () => {
+    await withBoard(async (page, server, home) => {
+      const HOUR = 3600;
+      let clock = Math.floor(Date.now() / 1000 / 86_400) * 86_400 - 2 * 86_400 + 9 * HOUR;
+      const kb = await openKanban({ home, board: 'flow', now: () => clock });
+      const a1 = await kb.createTask({ title: 'a1', assignee: 'ana' });
+      const b1 = await kb.createTask({ title: 'b1', assignee: 'bo' });
+      await kb.createTask({ title: 'c1', assignee: 'bo' });
+      clock += 24 * HOUR;
+      const first = await kb.claimTask(a1.id);
+      clock += 2 * HOUR;
+      await kb.completeTask(a1.id, { runId: first?.runId });
+      clock += 24 * HOUR;
+      const second = await kb.claimTask(b1.id);
+      clock += 3 * HOUR;
+      await kb.completeTask(b1.id, { runId: second?.runId });
+      kb.close();
+      await page.goto(`${server.url}?board=flow`);
+      await page.check('[data-testid=charts-toggle]');
+      const rows = page.locator('[data-testid=flow-table] tbody tr');
+      await rows.first().waitFor();
+      expect(await rows.count()).toBe(14);
+      const last = async (n: number) =>
+        (
+          await rows
+            .nth(14 - n)
+            .locator('td')
+            .allTextContents()
+        ).map(Number);
+      expect([await last(3), await last(2), await last(1)]).toEqual([
+        [3, 0, 0],
+        [3, 1, 1],
+        [3, 2, 2],
+      ]);
+      expect(await page.locator('[data-testid=times-table] tbody tr').allInnerTexts()).toEqual([
+        'ana\t1\t26.0\t2.0',
+        'bo\t1\t53.0\t3.0',
+      ]);
+      expect(await page.locator('[data-testid=charts] .plot canvas').count()).toBe(2);
+      await page
+        .locator('[data-testid=charts]')
+        .screenshot({ path: join(__dirname, '..', '..', 'docs', 'charts.png') });
     });
   });
 });

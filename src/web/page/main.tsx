@@ -8,6 +8,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { BoardEntry, CardTask } from '../wire';
 import { boardPath, call, cards, follow, taskPath } from './api';
 import { Board, moveFor } from './board';
+import { Charts } from './charts';
 import { Diagnostics } from './diagnostics';
 import { Drawer, moveBody } from './drawer';
 
@@ -144,6 +145,7 @@ function App() {
   const [who, setWho] = useState('');
   const [query, setQuery] = useState('');
   const [lanes, setLanes] = useState(localStorage.getItem(LANES_KEY) === '1');
+  const [charts, setCharts] = useState(false);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [open, setOpen] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -280,6 +282,15 @@ function App() {
           />{' '}
           Lanes by assignee
         </label>
+        <label>
+          <input
+            type="checkbox"
+            data-testid="charts-toggle"
+            checked={charts}
+            onChange={(e) => setCharts(e.currentTarget.checked)}
+          />{' '}
+          Charts
+        </label>
         <form
           id="create"
           data-testid="create-form"
@@ -333,6 +344,7 @@ function App() {
         {error ?? ''}
       </p>
       {board && <Diagnostics board={board} version={version} open={setOpen} />}
+      {board && charts && <Charts board={board} version={version} />}
       {selected.size > 0 && (
         <Bulk board={board} tasks={tasks} selected={selected} clear={() => setSelected(new Set())} act={act} />
       )}
