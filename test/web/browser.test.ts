@@ -415,4 +415,28 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
         .screenshot({ path: join(__dirname, '..', '..', 'docs', 'charts.png') });
     });
   });
+  it('moves a card on a touch screen by dragging its grip to another column', async () => {
+    await withBoard(async (page, _server, home) => {
+      const grip = card(page, 'Write the docs').locator('.grip');
+      const from = await grip.boundingBox();
+      const to = await column(page, 'done').boundingBox();
+      if (!from || !to) throw new Error('the grip or the done column is not on the page');
+      const at = (box: { x: number; y: number; width: number; height: number }) => ({
+        clientX: box.x + box.width / 2,
+        clientY: box.y + box.height / 2,
+        pointerType: 'touch',
+        pointerId: 7,
+        isPrimary: true,
+      });
+      await grip.dispatchEvent('pointerdown', at(from));
+      await page.locator('.card.dragging').waitFor();
+      await grip.dispatchEvent('pointermove', at(to));
+      await column(page, 'done').and(page.locator('.over')).waitFor();
+      await grip.dispatchEvent('pointerup', at(to));
+      await column(page, 'done').locator('.card', { hasText: 'Write the docs' }).waitFor();
+      expect(await query(join(home, 'kanban.db'), "SELECT status FROM tasks WHERE title = 'Write the docs'")).toEqual([
+        { status: 'done' },
+      ]);
+    });
+  });
 });

@@ -38,6 +38,40 @@ interface CardActions extends BoardActions {
   key(event: KeyboardEvent): void;
 }
 
+/**
+ * Touch screens have no HTML drag and drop: a card's grip follows the finger (or pen), and lifting
+ * it over a column drops the card there, as dropping it with a mouse does.
+ */
+function gripDrag(event: PointerEvent, id: string, drop: (id: string, status: string) => void): void {
+  const grip = event.currentTarget;
+  const card = grip instanceof HTMLElement ? grip.closest<HTMLElement>('.card') : null;
+  if (event.pointerType === 'mouse' || !card) return;
+  event.preventDefault();
+  const [x0, y0] = [event.clientX, event.clientY];
+  let over: HTMLElement | undefined;
+  card.classList.add('dragging');
+  const move = (e: PointerEvent) => {
+    card.style.transform = `translate(${e.clientX - x0}px, ${e.clientY - y0}px)`;
+    const under = document.elementFromPoint(e.clientX, e.clientY)?.closest<HTMLElement>('.column') ?? undefined;
+    if (under === over) return;
+    over?.classList.remove('over');
+    over = under;
+    over?.classList.add('over');
+  };
+  const end = (e: PointerEvent) => {
+    window.removeEventListener('pointermove', move);
+    window.removeEventListener('pointerup', end);
+    window.removeEventListener('pointercancel', end);
+    card.classList.remove('dragging');
+    card.style.transform = '';
+    over?.classList.remove('over');
+    if (e.type === 'pointerup' && over?.dataset.status) drop(id, over.dataset.status);
+  };
+  window.addEventListener('pointermove', move);
+  window.addEventListener('pointerup', end);
+  window.addEventListener('pointercancel', end);
+}
+
 function Card({ task, selected, act }: { task: CardTask; selected: boolean; act: CardActions }) {
   const classes = ['card', stale(task) ? 'stale' : '', selected ? 'selected' : ''].filter(Boolean).join(' ');
   return (
@@ -48,6 +82,14 @@ function Card({ task, selected, act }: { task: CardTask; selected: boolean; act:
       data-task-id={task.id}
       onDragStart={(event) => event.dataTransfer?.setData('text/plain', task.id)}
     >
+      <span
+        class="grip"
+        aria-hidden="true"
+        title="Drag to another column"
+        onPointerDown={(event) => gripDrag(event, task.id, act.drop)}
+      >
+        ⠿
+      </span>
       <input
         type="checkbox"
         class="pick"
