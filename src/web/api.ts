@@ -105,6 +105,15 @@ export function api(boards: Boards, log: (line: string) => void): Hono {
     await boards.remove(c.req.param('board'));
     return c.json({ slug: c.req.param('board'), removed: true });
   });
+  /** The cards of the tasks named (`?id=…`, at most 100), those that exist: a page following changes reads only these. */
+  app.get('/boards/:board/cards', async (c) => {
+    const kb = await board(c);
+    const ids = [...new Set(c.req.queries('id') ?? [])];
+    if (ids.length > 100)
+      throw new KanbanError('INVALID_INPUT', 'At most 100 ids a request; read the whole list instead');
+    const found = await Promise.all(ids.map((taskId) => kb.findTask(taskId)));
+    return c.json(found.flatMap((task) => (task ? [cardOf(task)] : [])));
+  });
   app.get('/boards/:board/tasks', async (c) => {
     const kb = await board(c);
     const status = c.req.queries('status');

@@ -85,6 +85,25 @@ describe('the web API', () => {
     });
   });
 
+  it('reads the cards of named tasks only, those that exist, at most 100 a request', async () => {
+    await withServer(async (call, { a }) => {
+      const read = await call('GET', `/boards/default/cards?id=${a}&id=t_missing&id=${a}`);
+      expect(read.status).toBe(200);
+      expect(read.json()).toEqual([expect.objectContaining({ id: a, title: 'alpha', status: 'ready' })]);
+      expect(Object.keys(read.json()[0]).sort()).toEqual(
+        ['assignee', 'blockKind', 'body', 'claimExpires', 'consecutiveFailures', 'createdAt', 'id'].concat([
+          'lastHeartbeatAt',
+          'priority',
+          'startedAt',
+          'status',
+          'title',
+        ]),
+      );
+      const many = Array.from({ length: 101 }, (_, i) => `id=t_${i}`).join('&');
+      expect((await call('GET', `/boards/default/cards?${many}`)).json()).toMatchObject({ code: 'INVALID_INPUT' });
+    });
+  });
+
   it('creates, edits, assigns and moves tasks', async () => {
     await withServer(async (call, { a, b }) => {
       const created = await call('POST', '/boards/default/tasks', { title: 'gamma', priority: 4 });

@@ -22,30 +22,50 @@ export const boardPath = (board: string, rest = '') => `/boards/${encodeURICompo
 export const taskPath = (board: string, id: string, rest = '') =>
   boardPath(board, `/tasks/${encodeURIComponent(id)}${rest}`);
 export const cards = (board: string) => call<CardTask[]>('GET', boardPath(board, '/tasks?view=cards'));
+/** The cards of some tasks: those that still exist. */
+export const someCards = (board: string, ids: readonly string[]) =>
+  call<CardTask[]>('GET', boardPath(board, `/cards?${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`));
+
+/** The task each `change` message of a stream chunk is about. */
+function changedTasks(messages: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const message of messages) {
+    if (!message.includes('event: change')) continue;
+    const data = message.split('\n').find((line) => line.startsWith('data: '));
+    const event: { taskId?: unknown } = data ? JSON.parse(data.slice(6)) : {};
+    if (typeof event.taskId === 'string') ids.push(event.taskId);
+  }
+  return ids;
+}
 
 /**
  * Follows the board's event stream with fetch (it carries the token header, which EventSource
- * cannot) until `signal` aborts: `changed` after each burst of events, `live` as the stream comes
- * and goes; a lost stream is opened again a second later.
+ * cannot) until `signal` aborts: `changed` with the tasks of each burst of events (none when the
+ * stream was opened again: anything may have changed meanwhile), `live` as the stream comes and
+ * goes; a lost stream is opened again a second later.
  */
 export async function follow(
   board: string,
-  changed: () => void,
+  changed: (taskIds: readonly string[] | undefined) => void,
   live: (on: boolean) => void,
   signal: AbortSignal,
 ): Promise<void> {
+  let again = false;
   while (!signal.aborted) {
     try {
       const response = await fetch(`/api${boardPath(board, '/stream')}`, { headers: headers(), signal });
       const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
       if (!response.ok || !reader) throw new Error(`stream: ${response.status}`);
       live(true);
+      if (again) changed(undefined);
+      again = true;
       let buffer = '';
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
         buffer += chunk.value;
         const messages = buffer.split('\n\n');
         buffer = messages.pop() ?? '';
-        if (messages.some((m) => m.includes('event: change'))) changed();
+        const ids = changedTasks(messages);
+        if (ids.length) changed(ids);
       }
     } catch {
       if (signal.aborted) return;

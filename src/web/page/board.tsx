@@ -15,6 +15,17 @@ export function moveFor(from: string, to: string): string | undefined {
   return undefined;
 }
 
+/** The board's display order: priority, highest first (none last), then age, then id. */
+function displayOrder(a: CardTask, b: CardTask): number {
+  if (a.priority !== b.priority) return a.priority === null ? 1 : b.priority === null ? -1 : b.priority - a.priority;
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The cards with those of the tasks `asked` names replaced by `fresh` (a task gone is dropped), in display order. */
+export function merged(cards: readonly CardTask[], asked: ReadonlySet<string>, fresh: readonly CardTask[]): CardTask[] {
+  return [...cards.filter((card) => !asked.has(card.id)), ...fresh].sort(displayOrder);
+}
+
 const age = (seconds: number) => {
   const s = Math.max(0, Date.now() / 1000 - seconds);
   return s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;

@@ -6,8 +6,8 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { BoardEntry, CardTask } from '../wire';
-import { boardPath, call, cards, follow, taskPath } from './api';
-import { Board, moveFor } from './board';
+import { boardPath, call, cards, follow, someCards, taskPath } from './api';
+import { Board, merged, moveFor } from './board';
 import { Charts } from './charts';
 import { Diagnostics } from './diagnostics';
 import { Drawer, moveBody } from './drawer';
@@ -151,11 +151,18 @@ function App() {
   const [error, setError] = useState<string | undefined>();
   const [live, setLive] = useState<boolean | undefined>();
 
-  const refresh = useCallback(async () => {
-    if (!board) return;
-    setTasks(await cards(board));
-    setVersion((v) => v + 1);
-  }, [board]);
+  /** Reads the cards again: only those of `changed` when a few tasks changed, else all of them. */
+  const refresh = useCallback(
+    async (changed?: ReadonlySet<string>) => {
+      if (!board) return;
+      if (changed && changed.size <= 100) {
+        const fresh = await someCards(board, [...changed]);
+        setTasks((before) => merged(before, changed, fresh));
+      } else setTasks(await cards(board));
+      setVersion((v) => v + 1);
+    },
+    [board],
+  );
   const act = useCallback(
     (what: () => Promise<unknown>) => {
       setError(undefined);
@@ -186,9 +193,16 @@ function App() {
     void refresh().catch((failed: unknown) => setError(message(failed)));
     const stop = new AbortController();
     let pending: number | undefined;
-    const changed = () => {
+    // The tasks changed since the last read; undefined once anything may have (a reconnected stream).
+    let touched: Set<string> | undefined = new Set();
+    const changed = (ids: readonly string[] | undefined) => {
+      touched = ids && touched ? new Set([...touched, ...ids]) : undefined;
       clearTimeout(pending);
-      pending = window.setTimeout(() => void refresh().catch(() => undefined), 50);
+      pending = window.setTimeout(() => {
+        const these = touched;
+        touched = new Set();
+        void refresh(these).catch(() => undefined);
+      }, 30);
     };
     void follow(board, changed, setLive, stop.signal);
     return () => {
