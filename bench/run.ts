@@ -20,6 +20,7 @@ import { serverGatewayRows } from './server-gateways';
 import { machine, renderTable, type Row } from './report';
 import { stormRow } from './storm';
 import { webRows } from './web';
+import { webLiveRows } from './web-live';
 
 const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   migrationRows,
@@ -30,6 +31,7 @@ const suites: readonly ((dir: string) => Promise<Row | Row[]>)[] = [
   memoryRow,
   gatewayRow,
   webRows,
+  webLiveRows,
   postgresRows,
   pgClaimRows,
   graphileRows,

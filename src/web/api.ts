@@ -25,7 +25,7 @@ import {
 } from '../core/input';
 
 /** How often a board's one reader looks for new events: every open page sees a change within this. */
-export const STREAM_POLL_MS = 250;
+export const STREAM_POLL_MS = 100;
 const STREAM_KEEPALIVE_MS = 15_000;
 
 const STATUS_OF: Partial<Record<KanbanErrorCode, 400 | 404 | 409 | 503>> = {

@@ -5,7 +5,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { resolveHome } from '../boards';
 import { describeServer } from '../engines/postgres/errors';
@@ -25,6 +25,17 @@ const PAGE_FILES: Record<string, string> = {
   '/app.css': 'app.css',
   '/style.css': 'style.css',
 };
+/** The page's parts loaded when first needed (the charts, the Markdown renderer), as esbuild split them. */
+const CHUNKS = 'chunks';
+
+/** Every file the page is made of, by the path it is served under. */
+function pageFiles(): Record<string, string> {
+  const chunks = existsSync(join(PAGE_FOLDER, CHUNKS)) ? readdirSync(join(PAGE_FOLDER, CHUNKS)) : [];
+  return {
+    ...PAGE_FILES,
+    ...Object.fromEntries(chunks.filter((f) => f.endsWith('.js')).map((f) => [`/${CHUNKS}/${f}`, `${CHUNKS}/${f}`])),
+  };
+}
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -71,8 +82,9 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
     : dbPath
       ? oneBoard('file', basename(dbPath), () => openKanban({ dbPath, ...connection }))
       : homeBoards(home, (board) => openKanban({ home, board, ...connection }));
+  const files = pageFiles();
   const page = Object.fromEntries(
-    Object.entries(PAGE_FILES).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]),
+    Object.entries(files).map(([path, file]) => [path, readFileSync(join(PAGE_FOLDER, file), 'utf8')]),
   );
 
   let server: ServerType | undefined;
@@ -84,7 +96,7 @@ export async function startServer(options: ServeOptions = {}): Promise<BoardServ
   app.use('/api/*', accessControl({ token: options.token, loopback, port }));
   app.route('/api', api(boards, options.log ?? ((line) => process.stderr.write(`${line}\n`))));
   app.get('*', (c) => {
-    const file = PAGE_FILES[c.req.path];
+    const file = files[c.req.path];
     const text = page[c.req.path];
     if (!file || text === undefined) return c.text('Not found', 404);
     c.header(

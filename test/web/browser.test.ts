@@ -165,6 +165,8 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
   it('moves, assigns and archives selected cards together', async () => {
     await withBoard(async (page, _server, home) => {
       const db = join(home, 'kanban.db');
+      expect(await page.locator('input.pick').count()).toBe(0);
+      await page.check('[data-testid=select-mode]');
       for (const title of ['Design the feature', 'Write the docs'])
         await card(page, title).locator('input.pick').check();
       await page.locator('[data-testid=bulk]', { hasText: '2 selected' }).waitFor();
@@ -298,8 +300,10 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
           expect(await page.evaluate(serious)).toEqual([]);
           await card(page, 'Call the flaky model').click();
           await page.locator('#drawer', { hasText: 'exit 3: model overloaded' }).waitFor();
+          await page.check('[data-testid=select-mode]');
           await card(page, 'Write the docs').locator('input.pick').check();
           expect(await page.evaluate(serious)).toEqual([]);
+          await page.click('#drawer .close');
           await page.check('[data-testid=lanes]');
           await page.locator('.lane').first().waitFor();
           await page.check('[data-testid=charts-toggle]');

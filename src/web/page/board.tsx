@@ -1,4 +1,5 @@
 /** The board: a column per status, optionally in a lane per assignee; cards that open, drag and select. */
+import { memo } from 'preact/compat';
 import { useEffect, useRef } from 'preact/hooks';
 import type { CardTask } from '../wire';
 
@@ -44,17 +45,12 @@ export interface BoardActions {
   toggle(id: string): void;
 }
 
-/** The board's actions and its keys on a card. */
-interface CardActions extends BoardActions {
-  key(event: KeyboardEvent): void;
-}
-
 /**
  * Touch screens have no HTML drag and drop: a card's grip follows the finger (or pen), and lifting
  * it over a column drops the card there, as dropping it with a mouse does.
  */
 function gripDrag(event: PointerEvent, id: string, drop: (id: string, status: string) => void): void {
-  const grip = event.currentTarget;
+  const grip = event.target;
   const card = grip instanceof HTMLElement ? grip.closest<HTMLElement>('.card') : null;
   if (event.pointerType === 'mouse' || !card) return;
   event.preventDefault();
@@ -83,39 +79,22 @@ function gripDrag(event: PointerEvent, id: string, drop: (id: string, status: st
   window.addEventListener('pointercancel', end);
 }
 
-function Card({ task, selected, act }: { task: CardTask; selected: boolean; act: CardActions }) {
+/**
+ * One card: markup only. The board listens once for all of its cards (a board may hold thousands),
+ * and a card is drawn again only when its task or its selection changes. Its checkbox shows while
+ * the board is in selection mode (`selected` is then a boolean).
+ */
+const Card = memo(function Card({ task, selected }: { task: CardTask; selected: boolean | undefined }) {
   const classes = ['card', stale(task) ? 'stale' : '', selected ? 'selected' : ''].filter(Boolean).join(' ');
   return (
-    <article
-      class={classes}
-      draggable
-      title={task.id}
-      data-task-id={task.id}
-      onDragStart={(event) => event.dataTransfer?.setData('text/plain', task.id)}
-    >
-      <span
-        class="grip"
-        aria-hidden="true"
-        title="Drag to another column"
-        onPointerDown={(event) => gripDrag(event, task.id, act.drop)}
-      >
+    <article class={classes} draggable title={task.id} data-task-id={task.id}>
+      <span class="grip" aria-hidden="true" title="Drag to another column">
         ⠿
       </span>
-      <input
-        type="checkbox"
-        class="pick"
-        checked={selected}
-        aria-label={`Select ${task.title}`}
-        onClick={(event) => event.stopPropagation()}
-        onChange={() => act.toggle(task.id)}
-      />
-      <button
-        type="button"
-        class="title"
-        aria-description={`${task.status}${task.assignee ? `, ${task.assignee}` : ''}; arrows move between cards, shift and an arrow moves the card`}
-        onClick={() => act.open(task.id)}
-        onKeyDown={act.key}
-      >
+      {selected !== undefined && (
+        <input type="checkbox" class="pick" checked={selected} aria-label={`Select ${task.title}`} />
+      )}
+      <button type="button" class="title" aria-describedby="card-keys">
         {task.title}
       </button>
       <div class="meta">
@@ -125,7 +104,7 @@ function Card({ task, selected, act }: { task: CardTask; selected: boolean; act:
       </div>
     </article>
   );
-}
+});
 
 function Column({
   status,
@@ -135,8 +114,8 @@ function Column({
 }: {
   status: string;
   tasks: CardTask[];
-  selected: ReadonlySet<string>;
-  act: CardActions;
+  selected: ReadonlySet<string> | undefined;
+  act: BoardActions;
 }) {
   return (
     <section
@@ -157,13 +136,21 @@ function Column({
     >
       <h2>{`${status} · ${tasks.length}`}</h2>
       {tasks.map((task) => (
-        <Card key={task.id} task={task} selected={selected.has(task.id)} act={act} />
+        <Card key={task.id} task={task} selected={selected && selected.has(task.id)} />
       ))}
     </section>
   );
 }
 
-function Columns({ tasks, selected, act }: { tasks: CardTask[]; selected: ReadonlySet<string>; act: CardActions }) {
+function Columns({
+  tasks,
+  selected,
+  act,
+}: {
+  tasks: CardTask[];
+  selected: ReadonlySet<string> | undefined;
+  act: BoardActions;
+}) {
   return (
     <div class="columns">
       {STATUSES.map((status) => (
@@ -216,9 +203,51 @@ function onCardKey(event: KeyboardEvent, tasks: CardTask[], act: BoardActions): 
   return id;
 }
 
-/** The cards shown: every column, or a lane of columns per assignee (unassigned last). */
-export function Board(props: { tasks: CardTask[]; lanes: boolean; selected: ReadonlySet<string>; act: BoardActions }) {
+/**
+ * The board's one listener of each kind for every card: a title opens its task (and takes the
+ * arrow keys), a checkbox selects, a card drags, a grip drags on touch screens.
+ */
+function listenToCards(root: HTMLElement, act: BoardActions, keys: (event: KeyboardEvent) => void): () => void {
+  const idOf = (target: EventTarget | null) =>
+    target instanceof Element ? target.closest<HTMLElement>('.card')?.dataset.taskId : undefined;
+  const on = {
+    click: (event: Event) => {
+      const id = idOf(event.target);
+      if (!id || !(event.target instanceof Element)) return;
+      if (event.target.matches('input.pick')) act.toggle(id);
+      else if (event.target.closest('.title')) act.open(id);
+    },
+    keydown: (event: Event) => {
+      if (event instanceof KeyboardEvent) keys(event);
+    },
+    dragstart: (event: Event) => {
+      const id = idOf(event.target);
+      if (id && event instanceof DragEvent) event.dataTransfer?.setData('text/plain', id);
+    },
+    pointerdown: (event: Event) => {
+      const id = idOf(event.target);
+      if (id && event instanceof PointerEvent && event.target instanceof Element && event.target.matches('.grip'))
+        gripDrag(event, id, act.drop);
+    },
+  };
+  for (const [type, listener] of Object.entries(on)) root.addEventListener(type, listener);
+  return () => {
+    for (const [type, listener] of Object.entries(on)) root.removeEventListener(type, listener);
+  };
+}
+
+/**
+ * The cards shown: every column, or a lane of columns per assignee (unassigned last). With
+ * `selected`, the board is in selection mode: each card shows its checkbox.
+ */
+export function Board(props: {
+  tasks: CardTask[];
+  lanes: boolean;
+  selected: ReadonlySet<string> | undefined;
+  act: BoardActions;
+}) {
   const { tasks, lanes, selected, act } = props;
+  const root = useRef<HTMLDivElement>(null);
   // A card moved by keys is drawn anew in its new column: focus follows it there once the board
   // is read again after the move (or stays, if the move was refused).
   const follow = useRef<{ id: string; before: CardTask[] } | undefined>(undefined);
@@ -228,21 +257,35 @@ export function Board(props: { tasks: CardTask[]; lanes: boolean; selected: Read
     follow.current = undefined;
     titleOf(document.querySelector(`.card[data-task-id="${CSS.escape(moved.id)}"]`))?.focus();
   }, [tasks]);
-  const withKeys: CardActions = {
-    ...act,
-    key: (event) => {
-      const id = onCardKey(event, tasks, act);
-      if (id) follow.current = { id, before: tasks };
-    },
-  };
-  return lanes ? (
-    <Lanes tasks={tasks} selected={selected} act={withKeys} />
-  ) : (
-    <Columns tasks={tasks} selected={selected} act={withKeys} />
+  const latest = useRef(tasks);
+  latest.current = tasks;
+  useEffect(() => {
+    if (!root.current) return undefined;
+    return listenToCards(root.current, act, (event) => {
+      const id = onCardKey(event, latest.current, act);
+      if (id) follow.current = { id, before: latest.current };
+    });
+  }, [act]);
+  return (
+    <div class="board" ref={root}>
+      {lanes ? (
+        <Lanes tasks={tasks} selected={selected} act={act} />
+      ) : (
+        <Columns tasks={tasks} selected={selected} act={act} />
+      )}
+    </div>
   );
 }
 
-function Lanes({ tasks, selected, act }: { tasks: CardTask[]; selected: ReadonlySet<string>; act: CardActions }) {
+function Lanes({
+  tasks,
+  selected,
+  act,
+}: {
+  tasks: CardTask[];
+  selected: ReadonlySet<string> | undefined;
+  act: BoardActions;
+}) {
   const names = [...new Set(tasks.map((t) => t.assignee ?? ''))].sort((a, b) =>
     a === '' ? 1 : b === '' ? -1 : a.localeCompare(b),
   );

@@ -6,7 +6,6 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import type { Flow } from '../wire';
 import { boardPath, call } from './api';
 

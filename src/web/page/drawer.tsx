@@ -6,7 +6,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { LinkedTask, TaskDetail } from '../wire';
 import { call, taskPath, boardPath } from './api';
-import { markdown } from './markdown';
 
 const MOVES = [
   'complete',
@@ -31,9 +30,22 @@ export function moveBody(action: string): Record<string, string> {
   return {};
 }
 
+/** The Markdown renderer (marked and DOMPurify) loads with the first drawer, not with the board. */
+let renderer: Promise<typeof import('./markdown')> | undefined;
+
 function Markdown({ text, class: className }: { text: string; class?: string }) {
-  // Sanitised by DOMPurify in markdown(): no script, handler or raw HTML survives.
-  return <div class={className} dangerouslySetInnerHTML={{ __html: markdown(text) }} />;
+  const [html, setHtml] = useState<string | undefined>();
+  useEffect(() => {
+    let current = true;
+    renderer ??= import('./markdown');
+    void renderer.then((module) => current && setHtml(module.markdown(text)));
+    return () => {
+      current = false;
+    };
+  }, [text]);
+  // Sanitised by DOMPurify in markdown(): no script, handler or raw HTML survives. Until then, the text as text.
+  if (html === undefined) return <div class={className}>{text}</div>;
+  return <div class={className} dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
 export interface DrawerProps {

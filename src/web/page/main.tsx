@@ -4,13 +4,17 @@
  * Preact redraws only what differs, so an open drawer, a selection or a half-typed field stay.
  */
 import { render } from 'preact';
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
+import 'uplot/dist/uPlot.min.css';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { BoardEntry, CardTask } from '../wire';
 import { boardPath, call, cards, follow, someCards, taskPath } from './api';
 import { Board, merged, moveFor } from './board';
-import { Charts } from './charts';
 import { Diagnostics } from './diagnostics';
 import { Drawer, moveBody } from './drawer';
+
+/** The charts and their library load when first shown. */
+const Charts = lazy(() => import('./charts').then((module) => ({ default: module.Charts })));
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const LANES_KEY = 'kanban-lanes';
@@ -139,13 +143,15 @@ function BoardMenu(props: {
 
 function App() {
   const [boards, setBoards] = useState<BoardEntry[]>([]);
-  const [board, setBoard] = useState(new URLSearchParams(location.search).get('board') ?? '');
+  // The board asked for (or `default`) is read at once, beside the list of boards, which corrects it if it is gone.
+  const [board, setBoard] = useState(new URLSearchParams(location.search).get('board') || 'default');
   const [tasks, setTasks] = useState<CardTask[]>([]);
   const [version, setVersion] = useState(0);
   const [who, setWho] = useState('');
   const [query, setQuery] = useState('');
   const [lanes, setLanes] = useState(localStorage.getItem(LANES_KEY) === '1');
   const [charts, setCharts] = useState(false);
+  const [picking, setPicking] = useState(false);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [open, setOpen] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -190,7 +196,9 @@ function App() {
     history.replaceState(null, '', `?board=${encodeURIComponent(board)}${location.hash}`);
     setOpen(undefined);
     setSelected(new Set());
-    void refresh().catch((failed: unknown) => setError(message(failed)));
+    setError(undefined);
+    let current = true;
+    void refresh().catch((failed: unknown) => current && setError(message(failed)));
     const stop = new AbortController();
     let pending: number | undefined;
     // The tasks changed since the last read; undefined once anything may have (a reconnected stream).
@@ -206,6 +214,7 @@ function App() {
     };
     void follow(board, changed, setLive, stop.signal);
     return () => {
+      current = false;
       clearTimeout(pending);
       stop.abort();
     };
@@ -221,6 +230,9 @@ function App() {
     () => [...new Set(tasks.map((t) => t.assignee).filter((a): a is string => a !== null))].sort(),
     [tasks],
   );
+  // The cards' actions stay the same object while the board changes, so unchanged cards are not drawn again.
+  const latest = useRef(tasks);
+  latest.current = tasks;
   const boardActions = useMemo(
     () => ({
       open: setOpen,
@@ -231,14 +243,14 @@ function App() {
           return after;
         }),
       drop: (id: string, status: string) => {
-        const task = tasks.find((t) => t.id === id);
+        const task = latest.current.find((t) => t.id === id);
         if (!task || task.status === status) return;
         const action = moveFor(task.status, status);
         if (!action) setError(`A ${task.status} task cannot be moved to ${status} from the board`);
         else act(() => call('POST', taskPath(board, id, `/${action}`), moveBody(action)));
       },
     }),
-    [tasks, board, act],
+    [board, act],
   );
   const [title, setTitle] = useState('');
   const [assignee, setAssignee] = useState('');
@@ -295,6 +307,18 @@ function App() {
             }}
           />{' '}
           Lanes by assignee
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            data-testid="select-mode"
+            checked={picking}
+            onChange={(e) => {
+              setPicking(e.currentTarget.checked);
+              if (!e.currentTarget.checked) setSelected(new Set());
+            }}
+          />{' '}
+          Select
         </label>
         <label>
           <input
@@ -358,12 +382,19 @@ function App() {
         {error ?? ''}
       </p>
       {board && <Diagnostics board={board} version={version} open={setOpen} />}
-      {board && charts && <Charts board={board} version={version} />}
+      {board && charts && (
+        <Suspense fallback={<p class="charts">Loading the charts…</p>}>
+          <Charts board={board} version={version} />
+        </Suspense>
+      )}
       {selected.size > 0 && (
         <Bulk board={board} tasks={tasks} selected={selected} clear={() => setSelected(new Set())} act={act} />
       )}
+      <p id="card-keys" hidden>
+        Arrows move between cards and columns; shift and left or right moves the card to another column.
+      </p>
       <main id="columns" data-testid="columns" aria-label={`Board ${board}`}>
-        <Board tasks={shown} lanes={lanes} selected={selected} act={boardActions} />
+        <Board tasks={shown} lanes={lanes} selected={picking ? selected : undefined} act={boardActions} />
       </main>
       {open && <Drawer board={board} id={open} version={version} act={act} close={() => setOpen(undefined)} />}
     </>
