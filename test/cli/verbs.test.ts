@@ -119,6 +119,24 @@ describe('the original’s verbs', () => {
     });
   });
 
+  it('delete removes unlinked tasks and refuses a linked one with REFERENCED, exit code 1', async () => {
+    await withTempDir(async (home) => {
+      const parent = create(home, 'parent');
+      create(home, 'child', '--parent', parent.id);
+      const lone = create(home, 'lone');
+      expect(kanban(home, 'delete', lone.id)).toMatchObject({ status: 0, stdout: `deleted ${lone.id}\n` });
+      const refused = kanban(home, 'delete', parent.id);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/REFERENCED/);
+      expect(
+        kanban(home, '--json', 'list')
+          .json()
+          .map((t: { title: string }) => t.title)
+          .sort(),
+      ).toEqual(['child', 'parent']);
+    });
+  });
+
   it('promote, with --dry-run', async () => {
     await withTempDir(async (home) => {
       const parent = create(home, 'parent');

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { listBoards, readBoardMeta } from '../../src/boards';
+import { listServerBoards } from '../../src/engines/postgres/boards';
 import { openKanban } from '../../src/kanban';
 import { startServer, type BoardServer } from '../../src/web/server';
 import { kanban } from '../helpers/cli';
+import { startTestServer } from '../helpers/postgres';
 import { chromiumPath, launchChromium } from '../helpers/browser';
 import { query, withTempDir } from '../helpers/temp';
 
@@ -205,6 +207,7 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
       await comment.locator('em', { hasText: 'quiet' }).waitFor();
       expect(await comment.locator('a').getAttribute('href')).toBeNull();
       expect(await page.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
+      await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'drawer.png') });
     });
   });
 
@@ -442,5 +445,30 @@ test('Chromium is installed (apt-get install -y chromium)', () => {
         { status: 'done' },
       ]);
     });
+  });
+  it('works a board on a PostgreSQL server the same way: live changes, a move, a new board', async () => {
+    const url = await (await startTestServer()).database('browser_board');
+    const kb = await openKanban({ url, board: 'default' });
+    const server = await startServer({ url, port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1500, height: 800 } });
+    try {
+      await kb.createTask({ title: 'On the server', assignee: 'w' });
+      await page.goto(server.url);
+      await page.locator('[data-testid=live]', { hasText: 'live' }).waitFor();
+      await card(page, 'On the server').waitFor();
+      const later = await kb.createTask({ title: 'Made by another host', assignee: 'w' });
+      await column(page, 'ready').locator('.card', { hasText: 'Made by another host' }).waitFor();
+      await card(page, 'Made by another host').dragTo(column(page, 'done'));
+      await column(page, 'done').locator('.card', { hasText: 'Made by another host' }).waitFor();
+      expect((await kb.getTask(later.id)).status).toBe('done');
+      page.on('dialog', (dialog) => void dialog.accept('ops'));
+      await page.click('[data-testid=board-new]');
+      await page.waitForURL(/board=ops/);
+      expect((await listServerBoards(url)).map((b) => b.slug)).toEqual(['default', 'ops']);
+    } finally {
+      await page.close();
+      await server.close();
+      kb.close();
+    }
   });
 });
