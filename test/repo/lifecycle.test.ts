@@ -1,6 +1,6 @@
 import type { Kanban } from '../../src/kanban';
 import { DEFAULT_CLAIM_TTL_SECONDS } from '../../src/core/claims';
-import { ENGINES, raw, snapshot, withBoard } from '../helpers/board';
+import { ENGINES, type FakeClock, raw, snapshot, withBoard } from '../helpers/board';
 
 describe.each(ENGINES)('on %s', (engine) => {
   describe('claiming', () => {
@@ -229,36 +229,38 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   describe('run fencing', () => {
-    it.each([
-      ['complete', (kb: Kanban, id: string, runId: number) => kb.completeTask(id, { runId })],
-      ['block', (kb: Kanban, id: string, runId: number) => kb.blockTask(id, { runId, reason: 'x' })],
-      ['heartbeat', (kb: Kanban, id: string, runId: number) => kb.heartbeat(id, { runId })],
-      ['recordFailure', (kb: Kanban, id: string, runId: number) => kb.recordFailure(id, { runId, error: 'x' })],
-    ])('refuses %s from a holder of an older run with STALE_RUN', async (_what, act) => {
-      await withBoard(engine, async (kb, clock) => {
-        const task = await kb.createTask({ title: 't' });
-        const old = await kb.claimTask(task.id, { ttlSeconds: 5 });
-        clock.advance(6);
-        await kb.releaseStaleClaims();
-        const current = await kb.claimTask(task.id);
-        expect(current?.runId).not.toBe(old?.runId);
-        const before = await snapshot(kb);
-        await expect(act(kb, task.id, old?.runId ?? 0)).rejects.toMatchObject({ code: 'STALE_RUN' });
-        expect(await snapshot(kb)).toEqual(before);
-      });
-    });
+    type Act = (kb: Kanban, id: string, runId: number) => Promise<unknown>;
+    /** The moves a worker makes with its run id. */
+    const moves: [string, Act][] = [
+      ['complete', (kb, id, runId) => kb.completeTask(id, { runId })],
+      ['block', (kb, id, runId) => kb.blockTask(id, { runId, reason: 'x' })],
+      ['recordFailure', (kb, id, runId) => kb.recordFailure(id, { runId, error: 'x' })],
+    ];
+    /** A task claimed, its lease run out and handed back, and claimed again: the first claim, and the second. */
+    async function reclaimed(kb: Kanban, clock: FakeClock) {
+      const task = await kb.createTask({ title: 't' });
+      const old = await kb.claimTask(task.id, { ttlSeconds: 5 });
+      clock.advance(6);
+      await kb.releaseStaleClaims();
+      return { task, old, current: await kb.claimTask(task.id) };
+    }
 
-    it.each([
-      ['complete', (kb: Kanban, id: string, runId: number) => kb.completeTask(id, { runId })],
-      ['block', (kb: Kanban, id: string, runId: number) => kb.blockTask(id, { runId, reason: 'x' })],
-      ['recordFailure', (kb: Kanban, id: string, runId: number) => kb.recordFailure(id, { runId, error: 'x' })],
-    ])('refuses a late %s with STALE_RUN once another attempt finished the task', async (_what, act) => {
+    it.each([...moves, ['heartbeat', (kb, id, runId) => kb.heartbeat(id, { runId })] satisfies [string, Act]])(
+      'refuses %s from a holder of an older run with STALE_RUN',
+      async (_what, act) => {
+        await withBoard(engine, async (kb, clock) => {
+          const { task, old, current } = await reclaimed(kb, clock);
+          expect(current?.runId).not.toBe(old?.runId);
+          const before = await snapshot(kb);
+          await expect(act(kb, task.id, old?.runId ?? 0)).rejects.toMatchObject({ code: 'STALE_RUN' });
+          expect(await snapshot(kb)).toEqual(before);
+        });
+      },
+    );
+
+    it.each(moves)('refuses a late %s with STALE_RUN once another attempt finished the task', async (_what, act) => {
       await withBoard(engine, async (kb, clock) => {
-        const task = await kb.createTask({ title: 't' });
-        const old = await kb.claimTask(task.id, { ttlSeconds: 5 });
-        clock.advance(6);
-        await kb.releaseStaleClaims();
-        const current = await kb.claimTask(task.id);
+        const { task, old, current } = await reclaimed(kb, clock);
         await kb.completeTask(task.id, { runId: current?.runId ?? 0 });
         const before = await snapshot(kb);
         // The run is checked before the status: the late worker is told its attempt is over, not that done tasks cannot move.

@@ -106,17 +106,14 @@ const Card = memo(function Card({ task, selected }: { task: CardTask; selected: 
   );
 });
 
-function Column({
-  status,
-  tasks,
-  selected,
-  act,
-}: {
-  status: string;
-  tasks: CardTask[];
-  selected: ReadonlySet<string> | undefined;
-  act: BoardActions;
-}) {
+/** What a group of columns draws: its tasks, the selection (in selection mode) and the board's actions. */
+interface GroupProps {
+  readonly tasks: CardTask[];
+  readonly selected: ReadonlySet<string> | undefined;
+  readonly act: BoardActions;
+}
+
+function Column({ status, tasks, selected, act }: GroupProps & { readonly status: string }) {
   return (
     <section
       class="column"
@@ -142,15 +139,7 @@ function Column({
   );
 }
 
-function Columns({
-  tasks,
-  selected,
-  act,
-}: {
-  tasks: CardTask[];
-  selected: ReadonlySet<string> | undefined;
-  act: BoardActions;
-}) {
+function Columns({ tasks, selected, act }: GroupProps) {
   return (
     <div class="columns">
       {STATUSES.map((status) => (
@@ -240,12 +229,7 @@ function listenToCards(root: HTMLElement, act: BoardActions, keys: (event: Keybo
  * The cards shown: every column, or a lane of columns per assignee (unassigned last). With
  * `selected`, the board is in selection mode: each card shows its checkbox.
  */
-export function Board(props: {
-  tasks: CardTask[];
-  lanes: boolean;
-  selected: ReadonlySet<string> | undefined;
-  act: BoardActions;
-}) {
+export function Board(props: GroupProps & { readonly lanes: boolean }) {
   const { tasks, lanes, selected, act } = props;
   const root = useRef<HTMLDivElement>(null);
   // A card moved by keys is drawn anew in its new column: focus follows it there once the board
@@ -277,15 +261,7 @@ export function Board(props: {
   );
 }
 
-function Lanes({
-  tasks,
-  selected,
-  act,
-}: {
-  tasks: CardTask[];
-  selected: ReadonlySet<string> | undefined;
-  act: BoardActions;
-}) {
+function Lanes({ tasks, selected, act }: GroupProps) {
   const names = [...new Set(tasks.map((t) => t.assignee ?? ''))].sort((a, b) =>
     a === '' ? 1 : b === '' ? -1 : a.localeCompare(b),
   );

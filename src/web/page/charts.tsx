@@ -25,6 +25,33 @@ function Plot({ make }: { make: Make }) {
   return <div ref={box} class="plot" aria-hidden="true" />;
 }
 
+/** A chart's figures as a table: a header row, then a row per point named by its first cell. */
+function Figures({ testid, columns, rows }: { testid: string; columns: string[]; rows: (string | number)[][] }) {
+  return (
+    <table data-testid={testid}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([name, ...cells]) => (
+          <tr key={name}>
+            <th scope="row">{name}</th>
+            {cells.map((cell, i) => (
+              <td key={columns[i + 1]}>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 const colour = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 type Make = (width: number) => [uPlot.Options, uPlot.AlignedData];
@@ -90,52 +117,22 @@ export function Charts({ board, version }: { board: string; version: number }) {
       <figure>
         <figcaption>Cumulative flow, last 14 days: tasks created, started and done by each day’s end</figcaption>
         <Plot make={plots.cumulative} />
-        <table data-testid="flow-table">
-          <thead>
-            <tr>
-              <th scope="col">day</th>
-              <th scope="col">created</th>
-              <th scope="col">started</th>
-              <th scope="col">done</th>
-            </tr>
-          </thead>
-          <tbody>
-            {flow.days.map((d) => (
-              <tr key={d.day}>
-                <th scope="row">{d.day}</th>
-                <td>{d.created}</td>
-                <td>{d.started}</td>
-                <td>{d.done}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Figures
+          testid="flow-table"
+          columns={['day', 'created', 'started', 'done']}
+          rows={flow.days.map((d) => [d.day, d.created, d.started, d.done])}
+        />
       </figure>
       <figure>
         <figcaption>
           Median lead time (created → done) and cycle time (first claimed → done) per assignee, in hours
         </figcaption>
         <Plot make={plots.times} />
-        <table data-testid="times-table">
-          <thead>
-            <tr>
-              <th scope="col">assignee</th>
-              <th scope="col">done</th>
-              <th scope="col">lead (h)</th>
-              <th scope="col">cycle (h)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {flow.assignees.map((a, i) => (
-              <tr key={names[i]}>
-                <th scope="row">{names[i]}</th>
-                <td>{a.done}</td>
-                <td>{hours(a.leadSeconds)}</td>
-                <td>{hours(a.cycleSeconds)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Figures
+          testid="times-table"
+          columns={['assignee', 'done', 'lead (h)', 'cycle (h)']}
+          rows={flow.assignees.map((a, i) => [names[i] ?? '', a.done, hours(a.leadSeconds), hours(a.cycleSeconds)])}
+        />
       </figure>
     </section>
   );

@@ -92,6 +92,15 @@ function Bulk(props: {
   );
 }
 
+/** A labelled checkbox of the header: a view the page shows or not. */
+function Toggle({ id, label, on, set }: { id: string; label: string; on: boolean; set(on: boolean): void }) {
+  return (
+    <label>
+      <input type="checkbox" data-testid={id} checked={on} onChange={(e) => set(e.currentTarget.checked)} /> {label}
+    </label>
+  );
+}
+
 /** Making, renaming and removing boards, as `kanban boards` does. */
 function BoardMenu(props: {
   boards: BoardEntry[];
@@ -296,39 +305,25 @@ function App() {
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
         />
-        <label>
-          <input
-            type="checkbox"
-            data-testid="lanes"
-            checked={lanes}
-            onChange={(e) => {
-              setLanes(e.currentTarget.checked);
-              localStorage.setItem(LANES_KEY, e.currentTarget.checked ? '1' : '0');
-            }}
-          />{' '}
-          Lanes by assignee
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            data-testid="select-mode"
-            checked={picking}
-            onChange={(e) => {
-              setPicking(e.currentTarget.checked);
-              if (!e.currentTarget.checked) setSelected(new Set());
-            }}
-          />{' '}
-          Select
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            data-testid="charts-toggle"
-            checked={charts}
-            onChange={(e) => setCharts(e.currentTarget.checked)}
-          />{' '}
-          Charts
-        </label>
+        <Toggle
+          id="lanes"
+          label="Lanes by assignee"
+          on={lanes}
+          set={(on) => {
+            setLanes(on);
+            localStorage.setItem(LANES_KEY, on ? '1' : '0');
+          }}
+        />
+        <Toggle
+          id="select-mode"
+          label="Select"
+          on={picking}
+          set={(on) => {
+            setPicking(on);
+            if (!on) setSelected(new Set());
+          }}
+        />
+        <Toggle id="charts-toggle" label="Charts" on={charts} set={setCharts} />
         <form
           id="create"
           data-testid="create-form"
