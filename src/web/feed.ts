@@ -62,9 +62,14 @@ export function boardFeed(kb: Kanban, pollMs: number, log: (line: string) => voi
   }
 
   async function pass(): Promise<void> {
-    for (let listener = joining.shift(); listener; listener = joining.shift()) {
+    // A joiner leaves `joining` only once caught up: a failed read leaves it there for the next pass.
+    for (let listener = joining[0]; listener; listener = joining[0]) {
       head ??= listener.after;
       if (listener.after < head) send(listener, await readAfter(listener.after, head));
+      const at = joining.indexOf(listener);
+      // Gone meanwhile (its stream closed): it is not fed.
+      if (at < 0) continue;
+      joining.splice(at, 1);
       listeners.add(listener);
     }
     if (head === undefined || listeners.size === 0) return;
@@ -88,7 +93,9 @@ export function boardFeed(kb: Kanban, pollMs: number, log: (line: string) => voi
         failing = true;
       }
       for (const resolve of served) resolve();
-      if (joining.length === 0) await sleep(pollMs, undefined, { signal: wake.signal }).catch(() => undefined);
+      // A joiner waiting to catch up is served at once, unless reads are failing: then at the poll.
+      if (joining.length === 0 || failing)
+        await sleep(pollMs, undefined, { signal: wake.signal }).catch(() => undefined);
       if (wake.signal.aborted) wake = new AbortController();
     }
     unwatch();
