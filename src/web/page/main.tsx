@@ -167,13 +167,19 @@ function App() {
   const [live, setLive] = useState<boolean | undefined>();
 
   /** Reads the cards again: only those of `changed` when a few tasks changed, else all of them. */
+  // The board shown now: a read begun for another board (before a switch) is dropped when it ends.
+  const shownBoard = useRef(board);
+  shownBoard.current = board;
   const refresh = useCallback(
     async (changed?: ReadonlySet<string>) => {
       if (!board) return;
       if (changed && changed.size <= 100) {
         const fresh = await someCards(board, [...changed]);
-        setTasks((before) => merged(before, changed, fresh));
-      } else setTasks(await cards(board));
+        if (shownBoard.current === board) setTasks((before) => merged(before, changed, fresh));
+      } else {
+        const all = await cards(board);
+        if (shownBoard.current === board) setTasks(all);
+      }
       setVersion((v) => v + 1);
     },
     [board],
@@ -205,6 +211,7 @@ function App() {
     history.replaceState(null, '', `?board=${encodeURIComponent(board)}${location.hash}`);
     setOpen(undefined);
     setSelected(new Set());
+    setTasks([]);
     setError(undefined);
     let current = true;
     void refresh().catch((failed: unknown) => current && setError(message(failed)));
