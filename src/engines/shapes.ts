@@ -6,7 +6,7 @@
  */
 import { type Column, and, eq, isNotNull, isNull, lt, type Placeholder, type SQL, sql, type Table } from 'drizzle-orm';
 import type { RetryBackoff } from '../core/model';
-import type { CandidateFilter, RunEnd, SubscriberKey, TaskRelease } from '../core/port';
+import type { CandidateFilter, OpenClaim, RunEnd, SubscriberKey, TaskRelease } from '../core/port';
 
 export const ph = sql.placeholder;
 /** A placeholder where drizzle's `set()` takes only values or SQL. */
@@ -104,6 +104,11 @@ export const RELEASE_SET = {
 /** The values of `closeRunSet` and `openRun` for a run's end; its metadata goes as JSON text, since COALESCE takes it raw. */
 export function runEnd({ status, metadata, ...end }: RunEnd) {
   return { ...end, runStatus: status, metadata: metadata ? JSON.stringify(metadata) : null };
+}
+
+/** The values of a claim's compare-and-set (`unclaimedIn` and `claimSet` but its run id), from what `openClaim` is given. */
+export function claimValues({ run, from }: OpenClaim) {
+  return { id: run.taskId, from, claimer: run.claimLock, expires: run.claimExpires, now: run.startedAt };
 }
 
 /** The values of `RELEASE_SET` and its task's id. */

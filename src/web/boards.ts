@@ -115,15 +115,30 @@ export function homeBoards(home: string, open: (slug: string) => Promise<Kanban>
   );
 }
 
-/** The boards on a server. */
+/**
+ * The boards on a server. Asking the server whether a board exists takes a connection of its own,
+ * so a board seen once is known until this server removes it: every request of a page does not
+ * ask again (a board removed by another process is then refused by the server's own errors).
+ */
 export function serverBoards(url: string, where: string, open: (slug: string) => Promise<Kanban>): Boards {
+  const known = new Set<string>();
   return managed(
     `on ${where}`,
     {
       list: () => listServerBoards(url),
-      exists: (slug) => serverBoardExists(url, slug),
-      write: (slug, input) => writeServerBoard(url, slug, input, epochSeconds()),
-      remove: (slug) => removeServerBoard(url, slug, { now: epochSeconds() }),
+      exists: async (slug) => {
+        if (!known.has(slug) && (await serverBoardExists(url, slug))) known.add(slug);
+        return known.has(slug);
+      },
+      write: async (slug, input) => {
+        const meta = await writeServerBoard(url, slug, input, epochSeconds());
+        known.add(slug);
+        return meta;
+      },
+      remove: (slug) => {
+        known.delete(slug);
+        return removeServerBoard(url, slug, { now: epochSeconds() });
+      },
     },
     open,
   );

@@ -65,6 +65,7 @@ import {
   shapes,
   TASK_INSERT,
   candidateValues,
+  claimValues,
 } from '../shapes';
 
 const parent = alias(tasks, 'parent');
@@ -406,14 +407,11 @@ export function pgStore(db: NodePgDatabase, locking: boolean): Store {
     },
     runStartedAt: async (runId) =>
       (await db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, runId)))[0]?.startedAt,
-    openClaim: async ({ run, from, event }) => {
+    openClaim: async (opened) => {
+      const { run, event } = opened;
       const [row] = await openClaim().execute({
         ...run,
-        id: run.taskId,
-        from,
-        claimer: run.claimLock,
-        expires: run.claimExpires,
-        now: run.startedAt,
+        ...claimValues(opened),
         kind: event.kind,
         payload: JSON.stringify(event.payload),
       });

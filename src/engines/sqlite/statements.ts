@@ -38,6 +38,7 @@ import {
   shapes,
   TASK_INSERT,
   candidateValues,
+  claimValues,
 } from '../shapes';
 import {
   kanbanNotifySubs,
@@ -257,17 +258,10 @@ export function sqliteStore(db: SyncDb): Store {
       ),
     runStartedAt: async (runId) =>
       db.select({ startedAt: taskRuns.startedAt }).from(taskRuns).where(eq(taskRuns.id, runId)).get()?.startedAt,
-    openClaim: async ({ run, from, event }) => {
+    openClaim: async (opened) => {
+      const { run, event } = opened;
       const runId = Number(insertRun().run(run).lastInsertRowid);
-      const moved = {
-        id: run.taskId,
-        from,
-        claimer: run.claimLock,
-        expires: run.claimExpires,
-        now: run.startedAt,
-        runId,
-      };
-      if (claim().run(moved).changes !== 1) return undefined;
+      if (claim().run({ ...claimValues(opened), runId }).changes !== 1) return undefined;
       const payload = { ...event.payload, run_id: runId };
       insertEvent().run({ taskId: run.taskId, kind: event.kind, runId, payload, createdAt: run.startedAt });
       return runId;

@@ -133,7 +133,7 @@ function Column({ status, tasks, selected, act }: GroupProps & { readonly status
     >
       <h2>{`${status} · ${tasks.length}`}</h2>
       {tasks.map((task) => (
-        <Card key={task.id} task={task} selected={selected && selected.has(task.id)} />
+        <Card key={task.id} task={task} selected={selected?.has(task.id)} />
       ))}
     </section>
   );

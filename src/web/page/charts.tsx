@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Flow } from '../wire';
 import { boardPath, call } from './api';
+import { READ_AT_MOST_EVERY_MS, useSettled } from './settled';
 
 const hours = (seconds: number | null) => (seconds === null ? '—' : (seconds / 3600).toFixed(1));
 const WIDTH = 560;
@@ -98,6 +99,7 @@ function plotsOf(flow: Flow): { cumulative: Make; times: Make } {
 }
 
 export function Charts({ board, version }: { board: string; version: number }) {
+  const settled = useSettled(version, READ_AT_MOST_EVERY_MS);
   const [flow, setFlow] = useState<Flow | undefined>();
   useEffect(() => {
     let current = true;
@@ -108,7 +110,7 @@ export function Charts({ board, version }: { board: string; version: number }) {
     return () => {
       current = false;
     };
-  }, [board, version]);
+  }, [board, settled]);
   const plots = useMemo(() => flow && plotsOf(flow), [flow]);
   if (!flow || !plots) return null;
   const names = flow.assignees.map((a) => a.assignee ?? 'unassigned');

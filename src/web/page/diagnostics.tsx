@@ -2,8 +2,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Diagnostic } from '../wire';
 import { boardPath, call } from './api';
+import { READ_AT_MOST_EVERY_MS, useSettled } from './settled';
 
 export function Diagnostics({ board, version, open }: { board: string; version: number; open(id: string): void }) {
+  const settled = useSettled(version, READ_AT_MOST_EVERY_MS);
   const [found, setFound] = useState<Diagnostic[] | undefined>();
   useEffect(() => {
     let current = true;
@@ -14,7 +16,7 @@ export function Diagnostics({ board, version, open }: { board: string; version: 
     return () => {
       current = false;
     };
-  }, [board, version]);
+  }, [board, settled]);
   if (!found) return null;
   const errors = found.filter((d) => d.severity === 'error').length;
   const summary =
